@@ -1,0 +1,46 @@
+#ifndef MAILPOOL_SHIMS_H
+#define MAILPOOL_SHIMS_H
+/*
+ * Entry points Swift cannot call directly: variadic C functions and constants defined
+ * through casts in macros, which the Swift importer skips.
+ */
+#include <amqp.h>
+#include <amqp_framing.h>
+#include <curl/curl.h>
+
+/* amqp_login_with_properties with SASL PLAIN (the C function is variadic). */
+amqp_rpc_reply_t mp_amqp_login_plain(amqp_connection_state_t state, const char *vhost,
+                                     int channel_max, int frame_max, int heartbeat,
+                                     const amqp_table_t *client_properties,
+                                     const char *user, const char *password);
+
+/* AMQP 0-9-1 method numbers (defined in amqp_framing.h with casts). */
+static const amqp_method_number_t MP_CONNECTION_CLOSE = AMQP_CONNECTION_CLOSE_METHOD;
+static const amqp_method_number_t MP_CONNECTION_CLOSE_OK = AMQP_CONNECTION_CLOSE_OK_METHOD;
+static const amqp_method_number_t MP_CONNECTION_BLOCKED = AMQP_CONNECTION_BLOCKED_METHOD;
+static const amqp_method_number_t MP_CONNECTION_UNBLOCKED = AMQP_CONNECTION_UNBLOCKED_METHOD;
+static const amqp_method_number_t MP_CHANNEL_CLOSE = AMQP_CHANNEL_CLOSE_METHOD;
+static const amqp_method_number_t MP_CHANNEL_CLOSE_OK = AMQP_CHANNEL_CLOSE_OK_METHOD;
+static const amqp_method_number_t MP_BASIC_DELIVER = AMQP_BASIC_DELIVER_METHOD;
+static const amqp_method_number_t MP_BASIC_RETURN = AMQP_BASIC_RETURN_METHOD;
+static const amqp_method_number_t MP_BASIC_ACK = AMQP_BASIC_ACK_METHOD;
+static const amqp_method_number_t MP_BASIC_NACK = AMQP_BASIC_NACK_METHOD;
+static const amqp_method_number_t MP_BASIC_CANCEL = AMQP_BASIC_CANCEL_METHOD;
+static const amqp_method_number_t MP_BASIC_CANCEL_OK = AMQP_BASIC_CANCEL_OK_METHOD;
+static const amqp_method_number_t MP_BASIC_CONSUME_OK = AMQP_BASIC_CONSUME_OK_METHOD;
+
+/* An eventfd (non-blocking, close-on-exec) that wakes a connection's owner thread from poll(2). */
+int mp_wake_descriptor(void);
+
+/* curl_easy_setopt is variadic: one wrapper per argument type. */
+CURLcode mp_curl_setopt_long(CURL *handle, CURLoption option, long value);
+CURLcode mp_curl_setopt_offset(CURL *handle, CURLoption option, curl_off_t value);
+CURLcode mp_curl_setopt_pointer(CURL *handle, CURLoption option, void *value);
+CURLcode mp_curl_setopt_string(CURL *handle, CURLoption option, const char *value);
+/* curl_easy_getinfo is variadic too. */
+CURLcode mp_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
+CURLcode mp_curl_getinfo_offset(CURL *handle, CURLINFO info, curl_off_t *value);
+/* curl_share_setopt likewise. */
+CURLSHcode mp_curl_share_setopt_long(CURLSH *share, CURLSHoption option, long value);
+
+#endif

@@ -1,0 +1,35 @@
+/// A request to the connection's owner thread. Each carries the continuation the caller waits on.
+enum ConnectionCommand: Sendable {
+    case publish(OutgoingMessage, CheckedContinuation<Void, any Error>)
+    case settle(DeliveryReceipt, Settlement, CheckedContinuation<Void, any Error>)
+    case declare(Topology, CheckedContinuation<Void, any Error>)
+    case inspectQueue(String, CheckedContinuation<QueueInfo, any Error>)
+    case deleteQueue(String, CheckedContinuation<Void, any Error>)
+    case deleteExchange(String, CheckedContinuation<Void, any Error>)
+    case consume(ConsumerRegistration, CheckedContinuation<Void, any Error>)
+    case cancelConsumer(String)
+    /// Closes the connection; the continuation, if any, resumes once it is closed.
+    case close(CheckedContinuation<Void, Never>?)
+
+    /// Fails the waiting caller, if any, with `error`.
+    func fail(_ error: AMQPError) {
+        switch self {
+        case .publish(_, let c), .settle(_, _, let c), .declare(_, let c), .deleteQueue(_, let c),
+             .deleteExchange(_, let c), .consume(_, let c):
+            c.resume(throwing: error)
+        case .inspectQueue(_, let c):
+            c.resume(throwing: error)
+        case .cancelConsumer:
+            break
+        case .close(let c):
+            c?.resume()
+        }
+    }
+}
+
+/// How a delivery is settled.
+enum Settlement: Sendable {
+    case ack
+    case nack(requeue: Bool)
+    case reject(requeue: Bool)
+}

@@ -1,0 +1,147 @@
+/// Running submitted commands on the owner thread.
+extension ConnectionLoop {
+    /// Runs `commands` in order. When the connection is lost part way, the commands not yet run wait
+    /// for the next connection, and the error is rethrown to start recovery.
+    func execute(_ commands: [ConnectionCommand]) throws(AMQPError) {
+        for (index, command) in commands.enumerated() {
+            do throws(AMQPError) {
+                try execute(command)
+            } catch {
+                deferred.append(contentsOf: commands[(index + 1)...])
+                throw error
+            }
+        }
+    }
+
+    private func execute(_ command: ConnectionCommand) throws(AMQPError) {
+        guard let session else {
+            holdWhileDisconnected([command])
+            return
+        }
+        switch command {
+        case .publish(let message, let continuation):
+            // Registered first: if sending fails, recovery fails it with the other unconfirmed ones.
+            confirms.register(continuation)
+            try session.publish(message, on: Self.publishChannel)
+        case .settle(let receipt, let settlement, let continuation):
+            guard channelGeneration[receipt.channel] == receipt.generation else {
+                continuation.resume(throwing: AMQPError.staleDelivery)
+                return
+            }
+            do throws(AMQPError) {
+                try session.settle(settlement, deliveryTag: receipt.deliveryTag, on: receipt.channel)
+                continuation.resume()
+            } catch {
+                continuation.resume(throwing: AMQPError.staleDelivery)
+                throw error
+            }
+        case .declare(let declared, let continuation):
+            try rpc(command, continuation) { () throws(AMQPError) in
+                try session.declare(declared, on: Self.controlChannel)
+                topology = topology.merging(declared)
+            }
+        case .inspectQueue(let name, let continuation):
+            try rpc(command, continuation) { () throws(AMQPError) in
+                try session.inspectQueue(name, on: Self.controlChannel)
+            }
+        case .deleteQueue(let name, let continuation):
+            try rpc(command, continuation) { () throws(AMQPError) in
+                try session.deleteQueue(name, on: Self.controlChannel)
+                topology.queues.removeAll { $0.name == name }
+                topology.bindings.removeAll { $0.queue == name }
+            }
+        case .deleteExchange(let name, let continuation):
+            try rpc(command, continuation) { () throws(AMQPError) in
+                try session.deleteExchange(name, on: Self.controlChannel)
+                topology.exchanges.removeAll { $0.name == name }
+                topology.bindings.removeAll { $0.exchange == name }
+            }
+        case .consume(let registration, let continuation):
+            try rpc(command, continuation) { () throws(AMQPError) in
+                consumers[registration.tag] = registration
+                do throws(AMQPError) {
+                    try startConsuming(registration)
+                } catch .connectionLost(let reason) {
+                    throw .connectionLost(reason)
+                } catch {
+                    consumers[registration.tag] = nil
+                    throw error
+                }
+            }
+        case .cancelConsumer(let tag):
+            try cancelConsumer(tag)
+        case .close(let continuation):
+            closeRequests.append(continuation)
+        }
+    }
+
+    /// Resolves a synchronous call's continuation, except when the connection drops during the call:
+    /// then the command waits and runs again on the next connection.
+    private func rpc<T>(_ command: ConnectionCommand, _ continuation: CheckedContinuation<T, any Error>,
+                        _ body: () throws(AMQPError) -> T) throws(AMQPError) {
+        do throws(AMQPError) {
+            continuation.resume(returning: try body())
+        } catch .connectionLost(let reason) {
+            deferred.append(command)
+            throw .connectionLost(reason)
+        } catch {
+            continuation.resume(throwing: error)
+        }
+    }
+
+    /// What commands do while there is no connection: settlements fail (the broker requeues those
+    /// deliveries anyway), cancellations and close take effect, everything else waits.
+    func holdWhileDisconnected(_ commands: [ConnectionCommand]) {
+        for command in commands {
+            switch command {
+            case .settle(_, _, let continuation):
+                continuation.resume(throwing: AMQPError.staleDelivery)
+            case .cancelConsumer(let tag):
+                try? cancelConsumer(tag)
+            case .close(let continuation):
+                closeRequests.append(continuation)
+            case .consume(let registration, let continuation):
+                // Starts with the other consumers once the connection is back.
+                consumers[registration.tag] = registration
+                continuation.resume()
+            default:
+                deferred.append(command)
+            }
+        }
+    }
+
+    /// Opens a fresh channel for `registration` and starts consuming on it.
+    func startConsuming(_ registration: ConsumerRegistration) throws(AMQPError) {
+        guard let session else { return }
+        let channel = registration.channel != 0 ? registration.channel : freeConsumerChannel()
+        if registration.channel == 0 {
+            try session.openChannel(channel)
+        }
+        registration.channel = channel
+        consumerOnChannel[channel] = registration
+        channelGeneration[channel] = nextGeneration
+        nextGeneration += 1
+        try session.consume(queue: registration.queue, tag: registration.tag, prefetch: registration.prefetch, on: channel)
+    }
+
+    private func freeConsumerChannel() -> UInt16 {
+        var channel = Self.publishChannel + 1
+        while consumerOnChannel[channel] != nil { channel += 1 }
+        return channel
+    }
+
+    /// Stops a consumer. Its channel stays open so that deliveries already handed out can be settled.
+    private func cancelConsumer(_ tag: String) throws(AMQPError) {
+        guard let registration = consumers.removeValue(forKey: tag) else { return }
+        registration.cancelled = true
+        registration.continuation.finish()
+        guard let session, registration.channel != 0 else { return }
+        do throws(AMQPError) {
+            try session.cancel(consumerTag: tag, on: registration.channel)
+        } catch .connectionLost(let reason) {
+            throw .connectionLost(reason)
+        } catch {
+            logger.debug("basic.cancel failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,19 @@
+/// A consumer as the owner thread keeps it, so that it can be set up again after a reconnect.
+/// The mutable fields are touched only on the connection's owner thread.
+final class ConsumerRegistration: @unchecked Sendable {
+    let tag: String
+    let queue: String
+    let prefetch: UInt16
+    let stream: AsyncThrowingStream<AMQPDelivery, any Error>
+    let continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
+    /// The channel carrying this consumer on the current connection, 0 while not consuming.
+    var channel: UInt16 = 0
+    var cancelled = false
+
+    init(tag: String, queue: String, prefetch: UInt16) {
+        self.tag = tag
+        self.queue = queue
+        self.prefetch = prefetch
+        (stream, continuation) = AsyncThrowingStream.makeStream(bufferingPolicy: .unbounded)
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `mailpool` command: one executable, a subcommand per process kind.
+@main
+struct Mailpool: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mailpool",
+        abstract: "Moves email between Microsoft 365 mailboxes and the systems that depend on them, through RabbitMQ.",
+        subcommands: [BrokerCheckCommand.self]
+    )
+}

@@ -1,0 +1,74 @@
+import Foundation
+import MailpoolAMQP
+import Testing
+
+/// The RabbitMQ the tests run against: `MAILPOOL_AMQP_URL`, by default the loopback broker that
+/// `deploy/local/start-rabbitmq.sh` starts. Tests fail, never skip, when it is not there.
+enum Broker {
+    static let url = ProcessInfo.processInfo.environment["MAILPOOL_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2f"
+    static let node = ProcessInfo.processInfo.environment["MAILPOOL_RABBITMQ_NODE"] ?? "rabbit@localhost"
+
+    static func options(name: String = "mailpool-tests") throws -> AMQPConnectionOptions {
+        var options = try AMQPConnectionOptions(urlList: url, connectionName: name)
+        options.reconnectBackoff = .init(initial: 0.05, maximum: 1)
+        return options
+    }
+
+    static func connect(_ topology: Topology = Topology(), name: String = "mailpool-tests") async throws -> AMQPConnection {
+        do {
+            return try await AMQPConnection.connect(try options(name: name), topology: topology)
+        } catch let error as AMQPError {
+            Issue.record("RabbitMQ is required at \(url) (start it with deploy/local/start-rabbitmq.sh): \(error)")
+            throw error
+        }
+    }
+
+    /// A queue name no other test uses.
+    static func uniqueName(_ purpose: String) -> String {
+        "test.\(purpose).\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// Runs `rabbitmqctl` against the test node.
+    static func rabbitmqctl(_ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["rabbitmqctl", "-n", node] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "rabbitmqctl \(arguments) failed")
+    }
+}
+
+struct TimedOut: Error {}
+
+/// Runs `body`, failing with ``TimedOut`` if it has not finished after `seconds`.
+func withTimeout<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            throw TimedOut()
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}
+
+extension AMQPConsumer {
+    /// The next `count` deliveries, or ``TimedOut``.
+    func take(_ count: Int, within seconds: Double = 10) async throws -> [AMQPDelivery] {
+        try await withTimeout(seconds) {
+            var deliveries: [AMQPDelivery] = []
+            for try await delivery in self {
+                deliveries.append(delivery)
+                if deliveries.count == count { break }
+            }
+            return deliveries
+        }
+    }
+}
+
+extension String {
+    var bytes: [UInt8] { Array(utf8) }
+}
