@@ -82,7 +82,7 @@ import Testing
         for index in 0..<20 {
             try await connection.publish(OutgoingMessage(exchange: "", routingKey: queue, body: "\(index)".bytes))
         }
-        let received = Mutex<[AMQPDelivery]>([])
+        let received = Locked<[AMQPDelivery]>([])
         let consumer = try await connection.consume(queue: queue, prefetch: 5)
         let collector = Task {
             for try await delivery in consumer { received.withLock { $0.append(delivery) } }
