@@ -1,5 +1,9 @@
 /// A message received by a consumer. Settle it exactly once with ``ack()``, ``nack(requeue:)`` or
 /// ``reject(requeue:)``; until then it counts against the consumer's prefetch.
+///
+/// Settling never waits: it is queued to the connection's thread and sent in order, before anything
+/// submitted later (a close included). If the delivery's channel has closed in the meantime, the
+/// settlement is dropped, because the broker has already put the message back for redelivery.
 public struct AMQPDelivery: Sendable {
     public let body: [UInt8]
     public let properties: AMQPProperties
@@ -11,25 +15,19 @@ public struct AMQPDelivery: Sendable {
     let inbox: CommandInbox
 
     /// Tells the broker the message is handled; it is removed from the queue.
-    public func ack() async throws {
-        try await settle(.ack)
+    public func ack() {
+        inbox.submit(.settle(receipt, .ack))
     }
 
     /// Negative acknowledgement: with `requeue` the broker delivers the message again, otherwise it
     /// is dead-lettered (or dropped when the queue has no dead-letter exchange).
-    public func nack(requeue: Bool) async throws {
-        try await settle(.nack(requeue: requeue))
+    public func nack(requeue: Bool) {
+        inbox.submit(.settle(receipt, .nack(requeue: requeue)))
     }
 
     /// Rejects the message; as ``nack(requeue:)`` for a single message.
-    public func reject(requeue: Bool) async throws {
-        try await settle(.reject(requeue: requeue))
-    }
-
-    private func settle(_ settlement: Settlement) async throws {
-        try await withCheckedThrowingContinuation { continuation in
-            inbox.submit(.settle(receipt, settlement, continuation))
-        }
+    public func reject(requeue: Bool) {
+        inbox.submit(.settle(receipt, .reject(requeue: requeue)))
     }
 }
 

@@ -23,9 +23,6 @@ public enum AMQPError: Error, Equatable, Sendable {
     case publishNacked
     /// A mandatory publish could not be routed to any queue and came back (basic.return).
     case unroutable(replyCode: UInt16, replyText: String)
-    /// An ack, nack or reject for a delivery from a channel that has since been closed; the broker
-    /// has already requeued that message, so it will be delivered again.
-    case staleDelivery
     /// The broker cancelled this consumer (its queue was deleted, or the node hosting it went down).
     case consumerCancelled(queue: String)
     /// The connection was closed by the application.
@@ -59,8 +56,6 @@ extension AMQPError: CustomStringConvertible {
             return "the broker refused responsibility for the message (basic.nack); publish it again"
         case .unroutable(let code, let text):
             return "message could not be routed to any queue (\(code) \(text)); check the exchange's bindings"
-        case .staleDelivery:
-            return "the delivery's channel has closed; the broker will redeliver the message"
         case .consumerCancelled(let queue):
             return "the broker cancelled the consumer on queue '\(queue)'"
         case .closed:

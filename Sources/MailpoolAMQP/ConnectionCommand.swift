@@ -1,7 +1,7 @@
 /// A request to the connection's owner thread. Each carries the continuation the caller waits on.
 enum ConnectionCommand: Sendable {
     case publish(OutgoingMessage, CheckedContinuation<Void, any Error>)
-    case settle(DeliveryReceipt, Settlement, CheckedContinuation<Void, any Error>)
+    case settle(DeliveryReceipt, Settlement)
     case declare(Topology, CheckedContinuation<Void, any Error>)
     case inspectQueue(String, CheckedContinuation<QueueInfo, any Error>)
     case deleteQueue(String, CheckedContinuation<Void, any Error>)
@@ -14,12 +14,12 @@ enum ConnectionCommand: Sendable {
     /// Fails the waiting caller, if any, with `error`.
     func fail(_ error: AMQPError) {
         switch self {
-        case .publish(_, let c), .settle(_, _, let c), .declare(_, let c), .deleteQueue(_, let c),
+        case .publish(_, let c), .declare(_, let c), .deleteQueue(_, let c),
              .deleteExchange(_, let c), .consume(_, let c):
             c.resume(throwing: error)
         case .inspectQueue(_, let c):
             c.resume(throwing: error)
-        case .cancelConsumer:
+        case .cancelConsumer, .settle:
             break
         case .close(let c):
             c?.resume()

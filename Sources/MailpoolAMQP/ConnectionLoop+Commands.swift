@@ -23,18 +23,11 @@ extension ConnectionLoop {
             // Registered first: if sending fails, recovery fails it with the other unconfirmed ones.
             confirms.register(continuation)
             try session.publish(message, on: Self.publishChannel)
-        case .settle(let receipt, let settlement, let continuation):
-            guard channelGeneration[receipt.channel] == receipt.generation else {
-                continuation.resume(throwing: AMQPError.staleDelivery)
-                return
-            }
-            do throws(AMQPError) {
-                try session.settle(settlement, deliveryTag: receipt.deliveryTag, on: receipt.channel)
-                continuation.resume()
-            } catch {
-                continuation.resume(throwing: AMQPError.staleDelivery)
-                throw error
-            }
+        case .settle(let receipt, let settlement):
+            // A tag from a channel since closed would make the broker close this one; the message
+            // was requeued when the old channel went away.
+            guard channelGeneration[receipt.channel] == receipt.generation else { return }
+            try session.settle(settlement, deliveryTag: receipt.deliveryTag, on: receipt.channel)
         case .declare(let declared, let continuation):
             try rpc(command, continuation) { () throws(AMQPError) in
                 try session.declare(declared, on: Self.controlChannel)
@@ -89,13 +82,13 @@ extension ConnectionLoop {
         }
     }
 
-    /// What commands do while there is no connection: settlements fail (the broker requeues those
-    /// deliveries anyway), cancellations and close take effect, everything else waits.
+    /// What commands do while there is no connection: settlements are dropped (the broker requeues
+    /// those deliveries), cancellations and close take effect, everything else waits.
     func holdWhileDisconnected(_ commands: [ConnectionCommand]) {
         for command in commands {
             switch command {
-            case .settle(_, _, let continuation):
-                continuation.resume(throwing: AMQPError.staleDelivery)
+            case .settle:
+                break
             case .cancelConsumer(let tag):
                 try? cancelConsumer(tag)
             case .close(let continuation):

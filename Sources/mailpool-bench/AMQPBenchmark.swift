@@ -85,7 +85,7 @@ struct AMQPBenchmark: AsyncParsableCommand {
         var received = 0
         let consumer = try await connection.consume(queue: queue, prefetch: prefetch)
         for try await delivery in consumer {
-            try await delivery.ack()
+            delivery.ack()
             received += 1
             if received == count { break }
         }

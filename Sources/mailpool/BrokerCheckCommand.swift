@@ -30,7 +30,7 @@ struct BrokerCheckCommand: AsyncParsableCommand {
         let published = clock.now
         var received = 0
         for try await delivery in try await connection.consume(queue: queue, prefetch: 50) {
-            try await delivery.ack()
+            delivery.ack()
             received += 1
             if received == count { break }
         }

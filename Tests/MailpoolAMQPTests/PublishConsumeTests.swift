@@ -22,7 +22,7 @@ import Testing
         #expect(first.properties == properties)
         #expect(first.routingKey == queue)
         #expect(!first.redelivered)
-        for delivery in deliveries { try await delivery.ack() }
+        for delivery in deliveries { delivery.ack() }
         consumer.cancel()
 
         let info = try await connection.queueInfo(queue)
@@ -38,11 +38,11 @@ import Testing
         let consumer = try await connection.consume(queue: queue, prefetch: 1)
         let first = try #require(try await consumer.take(1).first)
         #expect(!first.redelivered)
-        try await first.nack(requeue: true)
+        first.nack(requeue: true)
         let second = try #require(try await consumer.take(1).first)
         #expect(second.redelivered)
         #expect(second.body == "again".bytes)
-        try await second.ack()
+        second.ack()
         try await connection.deleteQueue(queue)
         await connection.close()
     }
@@ -59,7 +59,7 @@ import Testing
         try await connection.publish(OutgoingMessage(exchange: "", routingKey: queue, body: "poison".bytes))
 
         let work = try await connection.consume(queue: queue, prefetch: 1)
-        try await #require(try await work.take(1).first).reject(requeue: false)
+        try #require(try await work.take(1).first).reject(requeue: false)
 
         let deadLetters = try await connection.consume(queue: dead, prefetch: 1)
         let deadLetter = try #require(try await deadLetters.take(1).first)
@@ -68,7 +68,7 @@ import Testing
         #expect(death["reason"] == "rejected")
         #expect(death["queue"] == .string(queue))
         #expect(death["count"]?.intValue == 1)
-        try await deadLetter.ack()
+        deadLetter.ack()
 
         try await connection.deleteQueue(queue)
         try await connection.deleteQueue(dead)
@@ -92,7 +92,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(500))
         #expect(received.withLock { $0.count } == 5)
 
-        try await received.withLock { $0[0] }.ack()
+        received.withLock { $0[0] }.ack()
         try await eventually { received.withLock { $0.count } == 6 }
         try await Task.sleep(for: .milliseconds(300))
         #expect(received.withLock { $0.count } == 6)

@@ -40,7 +40,7 @@ import Testing
         let delivery = try #require(try await consumer.take(1, within: 10).first)
         #expect(delivery.body == "later".bytes)
         #expect(delivery.properties.headers["x-death"]?.arrayValue?.first?.tableValue?["reason"] == "expired")
-        try await delivery.ack()
+        delivery.ack()
         try await connection.deleteQueue(work)
         try await connection.deleteQueue(delay)
         await connection.close()
