@@ -10,14 +10,13 @@ struct BrokerCheckCommand: AsyncParsableCommand {
         abstract: "Round-trips messages through RabbitMQ (confirmed publish, consume, ack)."
     )
 
-    @Option(name: .long, help: "Broker URL(s), comma-separated for a cluster.")
-    var amqpURL = "amqp://guest:guest@127.0.0.1:5672/%2f"
+    @OptionGroup var broker: BrokerOptions
 
     @Option(name: .long, help: "How many messages to round-trip.")
     var count = 100
 
     func run() async throws {
-        let options = try AMQPConnectionOptions(urlList: amqpURL, connectionName: "mailpool-broker-check")
+        let options = try broker.connectionOptions(name: "mailpool-broker-check")
         let queue = "mailpool.broker-check"
         let connection = try await AMQPConnection.connect(options, topology: Topology(queues: [.quorum(queue)]))
         let clock = ContinuousClock()

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mailpool builds against and tests with. With --if-missing it does
+# nothing when they are all installed already (the quick start and the test command use that).
+set -euo pipefail
+packages=(
+  rabbitmq-server        # the broker the tests and the quick start run against
+  librabbitmq-dev        # rabbitmq-c 0.11, the AMQP client library
+  libcurl4-openssl-dev   # libcurl, for HTTP (Graph), IMAP, POP3 and SMTP
+  pkg-config
+  openssl                # makes the throw-away CA for the broker's TLS listener
+  docker-compose         # validates docker-compose.yml offline (no engine runs here)
+)
+if [ "${1:-}" = "--if-missing" ]; then
+  missing=$(dpkg-query -W -f='${Status} ${Package}\n' "${packages[@]}" 2>&1 | grep -v "^install ok installed" || true)
+  [ -z "$missing" ] && exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${packages[@]}"

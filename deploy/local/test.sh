@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, starts the servers the tests use on loopback, and runs
+# every test against them. Tests that need a server fail (never skip) when it is not there.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
+deploy/local/install-packages.sh --if-missing
+deploy/local/start-rabbitmq.sh
+deploy/local/validate-deploy.sh
+swift test "$@"
