@@ -8,10 +8,15 @@ let package = Package(
         .executable(name: "mailpool", targets: ["mailpool"]),
         .executable(name: "mailpool-bench", targets: ["mailpool-bench"]),
         .library(name: "MailpoolAMQP", targets: ["MailpoolAMQP"]),
+        .library(name: "MailpoolGraph", targets: ["MailpoolGraph"]),
+        .library(name: "GraphSandbox", targets: ["GraphSandbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
     ],
     targets: [
         // C libraries, wrapped thinly. Nothing above MailpoolAMQP / the Graph client touches a C pointer.
@@ -41,10 +46,42 @@ let package = Package(
             ]
         ),
 
+        // libcurl's multi interface on a thread of its own: HTTP now, IMAP/POP3/SMTP later.
+        .target(
+            name: "MailpoolCurl",
+            dependencies: ["CCurl", "CMailpoolShims"]
+        ),
+
+        // Microsoft Graph: tokens (client credentials), the shared token cache, mail operations.
+        .target(
+            name: "MailpoolGraph",
+            dependencies: [
+                "MailpoolCore",
+                "MailpoolCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // A loopback server that behaves like the token endpoint and Graph's mail endpoints.
+        .target(
+            name: "GraphSandbox",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         .executableTarget(
             name: "mailpool",
             dependencies: [
                 "MailpoolAMQP",
+                "MailpoolGraph",
+                "GraphSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -65,5 +102,6 @@ let package = Package(
 
         .testTarget(name: "MailpoolCoreTests", dependencies: ["MailpoolCore"]),
         .testTarget(name: "MailpoolAMQPTests", dependencies: ["MailpoolAMQP"]),
+        .testTarget(name: "MailpoolGraphTests", dependencies: ["MailpoolGraph", "GraphSandbox", "MailpoolCurl"]),
     ]
 )

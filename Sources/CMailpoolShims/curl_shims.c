@@ -24,6 +24,21 @@ CURLcode mp_curl_getinfo_offset(CURL *handle, CURLINFO info, curl_off_t *value) 
   return curl_easy_getinfo(handle, info, value);
 }
 
-CURLSHcode mp_curl_share_setopt_long(CURLSH *share, CURLSHoption option, long value) {
-  return curl_share_setopt(share, option, value);
+CURLMcode mp_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
+  return curl_multi_setopt(multi, option, value);
+}
+
+CURLcode mp_curl_set_write_callback(CURL *handle, curl_write_callback callback, void *userdata) {
+  CURLcode code = curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
+  return code != CURLE_OK ? code : curl_easy_setopt(handle, CURLOPT_WRITEDATA, userdata);
+}
+
+CURLcode mp_curl_set_header_callback(CURL *handle, curl_write_callback callback, void *userdata) {
+  CURLcode code = curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
+  return code != CURLE_OK ? code : curl_easy_setopt(handle, CURLOPT_HEADERDATA, userdata);
+}
+
+CURLcode mp_curl_set_read_callback(CURL *handle, curl_read_callback callback, void *userdata) {
+  CURLcode code = curl_easy_setopt(handle, CURLOPT_READFUNCTION, callback);
+  return code != CURLE_OK ? code : curl_easy_setopt(handle, CURLOPT_READDATA, userdata);
 }

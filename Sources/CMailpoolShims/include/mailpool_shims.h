@@ -37,10 +37,14 @@ CURLcode mp_curl_setopt_long(CURL *handle, CURLoption option, long value);
 CURLcode mp_curl_setopt_offset(CURL *handle, CURLoption option, curl_off_t value);
 CURLcode mp_curl_setopt_pointer(CURL *handle, CURLoption option, void *value);
 CURLcode mp_curl_setopt_string(CURL *handle, CURLoption option, const char *value);
+/* Callbacks, typed (curl_easy_setopt takes them through varargs). */
+CURLcode mp_curl_set_write_callback(CURL *handle, curl_write_callback callback, void *userdata);
+CURLcode mp_curl_set_header_callback(CURL *handle, curl_write_callback callback, void *userdata);
+CURLcode mp_curl_set_read_callback(CURL *handle, curl_read_callback callback, void *userdata);
 /* curl_easy_getinfo is variadic too. */
 CURLcode mp_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode mp_curl_getinfo_offset(CURL *handle, CURLINFO info, curl_off_t *value);
-/* curl_share_setopt likewise. */
-CURLSHcode mp_curl_share_setopt_long(CURLSH *share, CURLSHoption option, long value);
+/* curl_multi_setopt likewise. */
+CURLMcode mp_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
 
 #endif

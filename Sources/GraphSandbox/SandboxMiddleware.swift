@@ -1,0 +1,84 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Counts every request by method, route and status, and injects the configured faults into Graph
+/// routes (`/v1.0/...`): 503s, 429s with `Retry-After`, slow responses, dropped connections.
+struct SandboxMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let state: SandboxState
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let route = "\(request.method) \(Self.route(request.uri.path))"
+        var response: Response
+        if request.uri.path.hasPrefix("/v1.0/"), let injected = await injectFault() {
+            response = injected
+        } else {
+            response = try await next(request, context)
+        }
+        response.headers[.requestID] = UUID().uuidString.lowercased()
+        await state.record(route: route, status: response.status.code)
+        return response
+    }
+
+    private func injectFault() async -> Response? {
+        let (scripted, faults) = await state.nextFaults()
+        if let scripted {
+            if scripted.drop == true { return Self.dropped }
+            if let status = scripted.status {
+                var failure = GraphFailure(status: status, code: status == 429 ? "ApplicationThrottled" : "ServiceUnavailable",
+                                           message: status == 429 ? "Application is over its MailboxConcurrency limit."
+                                               : "The service is temporarily unavailable. Please try again later.")
+                failure.retryAfter = scripted.retryAfterSeconds
+                return failure.response
+            }
+        }
+        if faults.slowRate > 0, Double.random(in: 0..<1) < faults.slowRate {
+            try? await Task.sleep(for: .milliseconds(faults.slowMilliseconds))
+        }
+        let roll = Double.random(in: 0..<1)
+        if roll < faults.serviceUnavailableRate {
+            return GraphFailure(status: 503, code: "ServiceUnavailable",
+                                message: "The service is temporarily unavailable. Please try again later.").response
+        }
+        if roll < faults.serviceUnavailableRate + faults.throttleRate {
+            return GraphFailure.throttled("Application is over its MailboxConcurrency limit.",
+                                          retryAfter: faults.throttleRetryAfterSeconds).response
+        }
+        if roll < faults.serviceUnavailableRate + faults.throttleRate + faults.dropRate {
+            return Self.dropped
+        }
+        return nil
+    }
+
+    /// Headers promise more than is sent, then the connection closes: the client sees a dropped transfer.
+    private static var dropped: Response {
+        Response(status: .ok, headers: [.contentType: "application/json", .contentLength: "1000"],
+                 body: ResponseBody { writer in
+                     try await writer.write(ByteBuffer(string: "{\"value\":["))
+                     throw DroppedConnection()
+                 })
+    }
+
+    private struct DroppedConnection: Error {}
+
+    /// The route template of a path: `/v1.0/users/:user/messages/:id/$value`, for counters.
+    static func route(_ path: String) -> String {
+        let segments = path.split(separator: "/").map(String.init)
+        var result: [String] = []
+        for (index, segment) in segments.enumerated() {
+            let previous = index > 0 ? segments[index - 1] : ""
+            switch previous {
+            case "users": result.append(":user")
+            case "mailFolders": result.append(":folder")
+            case "messages" where segment != "delta": result.append(":id")
+            case "attachments" where segment != "createUploadSession": result.append(":attachment")
+            case "_upload": result.append(":session")
+            case "mailboxes": result.append(":address")
+            default:
+                result.append(index == 0 && segments.count > 1 && segments[1] == "oauth2" ? ":tenant" : segment)
+            }
+        }
+        return "/" + result.joined(separator: "/")
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Exchange Online's per-mailbox limits for one app: concurrent requests, requests per ten minutes,
+/// messages sent per minute. Enforced only when ``SandboxLimits/enabled``.
+extension SandboxState {
+    /// Admits a request or says why not (429 with `Retry-After`). Admitted requests must be released.
+    func admit(usage key: String, isSend: Bool) -> GraphFailure? {
+        let limits = seed.limits
+        guard limits.enabled else { return nil }
+        let now = Date().timeIntervalSince1970
+        var current = usage[key] ?? MailboxUsage()
+        current.requestTimes.removeFirst(current.requestTimes.prefix { $0 <= now - 600 }.count)
+        current.sendTimes.removeFirst(current.sendTimes.prefix { $0 <= now - 60 }.count)
+        defer { usage[key] = current }
+        if current.inFlight >= limits.concurrentRequests {
+            return .throttled("Application is over its MailboxConcurrency limit.", retryAfter: 1)
+        }
+        if current.requestTimes.count >= limits.requestsPerTenMinutes {
+            return .throttled("Application is over its request limit for this mailbox (\(limits.requestsPerTenMinutes) per 10 minutes).",
+                              retryAfter: Int((current.requestTimes[0] + 600 - now).rounded(.up)))
+        }
+        if isSend, current.sendTimes.count >= limits.messagesSentPerMinute {
+            return .throttled("The mailbox is over its message rate limit (\(limits.messagesSentPerMinute) messages per minute).",
+                              retryAfter: Int((current.sendTimes[0] + 60 - now).rounded(.up)))
+        }
+        current.inFlight += 1
+        current.requestTimes.append(now)
+        if isSend { current.sendTimes.append(now) }
+        return nil
+    }
+
+    func release(usage key: String) {
+        guard seed.limits.enabled, usage[key] != nil else { return }
+        usage[key]!.inFlight = max(0, usage[key]!.inFlight - 1)
+    }
+}

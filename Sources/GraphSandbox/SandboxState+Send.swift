@@ -1,0 +1,148 @@
+import Foundation
+import NIOCore
+
+/// Sending: sendMail, drafts with attachments and upload sessions, and sending a draft.
+extension SandboxState {
+    /// sendMail: validates recipients, records the message, files it in Sent Items and delivers it to
+    /// recipients that are sandbox mailboxes.
+    func sendMail(mailbox key: String, _ json: SendMailJSON) throws(GraphFailure) {
+        var message = try draft(from: json.message, in: key)
+        try send(&message, in: key, saveToSentItems: json.saveToSentItems ?? true,
+                 headers: json.message.internetMessageHeaders ?? [])
+    }
+
+    /// Creates a draft in Drafts.
+    func createDraft(mailbox key: String, _ json: OutgoingMessageJSON) throws(GraphFailure) -> StoredMessage {
+        var message = try draft(from: json, in: key)
+        message.changeSequence = mailboxes[key]!.nextSequence()
+        mailboxes[key]!.store(message)
+        draftHeaders[message.immutableID] = json.internetMessageHeaders ?? []
+        return message
+    }
+
+    func addAttachment(mailbox key: String, messageID: String, _ attachment: StoredAttachment) throws(GraphFailure) {
+        var message = try message(mailbox: key, id: messageID)
+        guard message.isDraft else { throw .badRequest("Attachments can only be added to drafts.") }
+        message.attachments.append(attachment)
+        mailboxes[key]!.store(message)
+    }
+
+    /// Sends a draft (POST /messages/{id}/send).
+    func sendDraft(mailbox key: String, id: String) throws(GraphFailure) {
+        var message = try message(mailbox: key, id: id)
+        guard message.isDraft else { throw .badRequest("The message has already been sent.") }
+        mailboxes[key]!.messages[message.immutableID] = nil
+        mailboxes[key]!.restIndex[message.restID] = nil
+        try send(&message, in: key, saveToSentItems: true, headers: draftHeaders.removeValue(forKey: message.immutableID) ?? [])
+    }
+
+    func createUploadSession(mailbox key: String, messageID: String, name: String, contentType: String,
+                             isInline: Bool, size: Int) throws(GraphFailure) -> (id: String, expires: Double) {
+        guard try message(mailbox: key, id: messageID).isDraft else { throw .badRequest("Not a draft.") }
+        guard size > 0, size <= 150 * 1024 * 1024 else { throw .badRequest("Attachment size must be 1 byte to 150 MB.") }
+        let id = UUID().uuidString.lowercased()
+        let expires = Date().timeIntervalSince1970 + 6 * 3600
+        uploadSessions[id] = UploadSession(mailbox: key, messageID: messageID, name: name, contentType: contentType,
+                                           isInline: isInline, size: size, expires: expires)
+        return (id, expires)
+    }
+
+    /// Takes one chunk (`Content-Range: bytes start-end/size`). Returns the next expected offset, or nil
+    /// when the attachment is complete and has been added to the draft.
+    func upload(session id: String, start: Int, end: Int, total: Int, bytes: [UInt8]) throws(GraphFailure) -> Int? {
+        guard var session = uploadSessions[id], session.expires > Date().timeIntervalSince1970 else { throw .itemNotFound }
+        guard total == session.size, start == session.received.count, end - start + 1 == bytes.count, end < total else {
+            throw GraphFailure(status: 416, code: "InvalidRange",
+                               message: "The uploaded fragment overlaps with data that has already been received.")
+        }
+        session.received += bytes
+        guard session.received.count == session.size else {
+            uploadSessions[id] = session
+            return session.received.count
+        }
+        uploadSessions[id] = nil
+        try addAttachment(mailbox: session.mailbox, messageID: session.messageID, StoredAttachment(
+            id: SandboxID.make("AAMkAtt"), name: session.name, contentType: session.contentType,
+            isInline: session.isInline, content: session.received))
+        return nil
+    }
+
+    func sent(mailbox key: String) -> [SentRecord] { mailboxes[key]?.sent ?? [] }
+
+    // MARK: Helpers
+
+    private func draft(from json: OutgoingMessageJSON, in key: String) throws(GraphFailure) -> StoredMessage {
+        func addresses(_ recipients: [OutgoingMessageJSON.Recipient]?) throws(GraphFailure) -> [EmailAddress] {
+            var result: [EmailAddress] = []
+            for recipient in recipients ?? [] {
+                guard Self.isValidAddress(recipient.emailAddress.address) else {
+                    throw GraphFailure(status: 400, code: "ErrorInvalidRecipients",
+                                       message: "At least one recipient isn't valid., Recipient '\(recipient.emailAddress.address)' isn't resolved. All recipients must be resolved before a message can be submitted.")
+                }
+                result.append(recipient.emailAddress)
+            }
+            return result
+        }
+        var attachments: [StoredAttachment] = []
+        for attachment in json.attachments ?? [] {
+            guard let base64 = attachment.contentBytes, let data = Data(base64Encoded: base64) else {
+                throw .badRequest("Attachment '\(attachment.name)' has no valid contentBytes.")
+            }
+            attachments.append(StoredAttachment(id: SandboxID.make("AAMkAtt"), name: attachment.name,
+                                                contentType: attachment.contentType ?? "application/octet-stream",
+                                                isInline: attachment.isInline ?? false, content: Array(data)))
+        }
+        let owner = mailbox(key)
+        return StoredMessage(
+            immutableID: SandboxID.make(), restID: SandboxID.make(), folder: "drafts", isRead: true, isDraft: true,
+            subject: json.subject ?? "", from: EmailAddress(owner.address), toRecipients: try addresses(json.toRecipients),
+            ccRecipients: try addresses(json.ccRecipients), bccRecipients: try addresses(json.bccRecipients),
+            replyTo: try addresses(json.replyTo), importance: json.importance ?? "normal",
+            body: (json.body?.contentType ?? "text", json.body?.content ?? ""), receivedDateTime: Date(),
+            internetMessageID: "<\(UUID().uuidString.lowercased())@sandbox.mailpool>", attachments: attachments,
+            changeSequence: 0, mime: ByteBuffer())
+    }
+
+    private func send(_ message: inout StoredMessage, in key: String, saveToSentItems: Bool,
+                      headers: [OutgoingMessageJSON.Header]) throws(GraphFailure) {
+        let recipients = message.toRecipients + message.ccRecipients + message.bccRecipients
+        guard !recipients.isEmpty else {
+            throw GraphFailure(status: 400, code: "ErrorInvalidRecipients",
+                               message: "At least one recipient isn't valid., A message can't be sent because it contains no recipients.")
+        }
+        message.isDraft = false
+        message.mime = ByteBuffer(bytes: MIMEBuilder.build(message))
+        counters.messagesSent += 1
+        mailboxes[key]!.sent.append(SentRecord(
+            id: message.immutableID, subject: message.subject, from: mailbox(key).address,
+            toRecipients: message.toRecipients.map(\.address), ccRecipients: message.ccRecipients.map(\.address),
+            bccRecipients: message.bccRecipients.map(\.address), replyTo: message.replyTo.map(\.address),
+            bodyContentType: message.body.contentType, body: message.body.content,
+            attachments: message.attachments.map {
+                .init(name: $0.name, contentType: $0.contentType, size: $0.content.count, sha256: $0.content.sha256Hex)
+            },
+            internetMessageHeaders: Dictionary(headers.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),
+            sentDateTime: ISO8601DateFormatter().string(from: Date())))
+        if saveToSentItems {
+            message.folder = "sentitems"
+            message.changeSequence = mailboxes[key]!.nextSequence()
+            mailboxes[key]!.store(message)
+        }
+        for recipient in Set(recipients.map { $0.address.lowercased() }) where mailboxes[recipient] != nil {
+            var copy = message.withNewIDs()
+            copy.folder = "inbox"
+            copy.isRead = false
+            copy.bccRecipients = []
+            copy.receivedDateTime = Date()
+            copy.changeSequence = mailboxes[recipient]!.nextSequence()
+            mailboxes[recipient]!.store(copy)
+        }
+    }
+
+    /// A plausible SMTP address: one @, a non-empty local part, a dotted domain, no spaces.
+    static func isValidAddress(_ address: String) -> Bool {
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !parts[1].hasPrefix(".")
+            && !parts[1].hasSuffix(".") && !address.contains(where: { $0.isWhitespace })
+    }
+}

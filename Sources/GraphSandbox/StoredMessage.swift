@@ -1,0 +1,62 @@
+import Foundation
+import NIOCore
+
+/// A message as the sandbox keeps it: the Graph properties it serves, its MIME and attachments.
+struct StoredMessage: Sendable {
+    /// Immutable ID (served when the client sends `Prefer: IdType="ImmutableId"`).
+    let immutableID: String
+    /// REST ID, which changes when the message moves to another folder (as Graph's default IDs do).
+    var restID: String
+    var folder: String
+    var isRead: Bool
+    var isDraft: Bool
+    var subject: String
+    var from: EmailAddress?
+    var toRecipients: [EmailAddress]
+    var ccRecipients: [EmailAddress]
+    var bccRecipients: [EmailAddress]
+    var replyTo: [EmailAddress]
+    var importance: String
+    var body: (contentType: String, content: String)
+    var receivedDateTime: Date
+    var internetMessageID: String
+    var attachments: [StoredAttachment]
+    /// Bumped on every change, for delta queries.
+    var changeSequence: Int
+    /// Empty for drafts created through the API until it is sent or read. A ByteBuffer, so that serving
+    /// `$value` shares the bytes instead of copying them.
+    var mime: ByteBuffer
+
+    var hasAttachments: Bool { attachments.contains { !$0.isInline } }
+
+    /// The same message under new IDs, as a copy delivered to another mailbox is.
+    func withNewIDs() -> StoredMessage {
+        StoredMessage(immutableID: SandboxID.make(), restID: SandboxID.make(), folder: folder, isRead: isRead,
+                      isDraft: isDraft, subject: subject, from: from, toRecipients: toRecipients,
+                      ccRecipients: ccRecipients, bccRecipients: bccRecipients, replyTo: replyTo,
+                      importance: importance, body: body, receivedDateTime: receivedDateTime,
+                      internetMessageID: internetMessageID, attachments: attachments,
+                      changeSequence: changeSequence, mime: mime)
+    }
+}
+
+struct StoredAttachment: Sendable {
+    let id: String
+    let name: String
+    let contentType: String
+    let isInline: Bool
+    let content: [UInt8]
+}
+
+/// Graph's `emailAddress` object.
+public struct EmailAddress: Codable, Sendable, Equatable {
+    public var name: String?
+    public var address: String
+}
+
+enum SandboxID {
+    /// An opaque Graph-looking ID.
+    static func make(_ prefix: String = "AAMkAGI2") -> String {
+        prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    }
+}

@@ -1,0 +1,19 @@
+/// A transfer that did not complete: no HTTP status to look at. Never contains the URL's query,
+/// which may carry credentials (upload-session URLs do).
+public struct CurlError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// libcurl's `CURLcode`.
+    public let code: Int
+    /// libcurl's explanation.
+    public let message: String
+    /// Host (and port) the transfer was for.
+    public let host: String
+
+    public var description: String { "HTTP transfer to \(host) failed: \(message) (curl \(code))" }
+
+    /// True for failures worth retrying: timeouts, refused or reset connections, empty replies.
+    public var isTransient: Bool {
+        // CURLE_COULDNT_RESOLVE_HOST 6, COULDNT_CONNECT 7, PARTIAL_FILE 18, OPERATION_TIMEDOUT 28,
+        // GOT_NOTHING 52, SEND_ERROR 55, RECV_ERROR 56, HTTP2 16, HTTP2_STREAM 92
+        [6, 7, 16, 18, 28, 52, 55, 56, 92].contains(code)
+    }
+}

@@ -1,0 +1,169 @@
+import CCurl
+import CMailpoolShims
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One request in flight on the engine's thread: the easy handle, the memory libcurl points into, and
+/// what has arrived so far. Created and used only on the engine's thread.
+final class CurlTransfer {
+    let handle: UnsafeMutableRawPointer
+    let continuation: CheckedContinuation<HTTPResponse, any Error>
+    let host: String
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+    private(set) var headers: [(name: String, value: String)] = []
+    private(set) var body: [UInt8] = []
+    private(set) var bodyLength = 0
+    private var file: Int32 = -1
+    private var fileError: Int32 = 0
+
+    init(handle: UnsafeMutableRawPointer, request: HTTPRequest, sink: ResponseSink,
+         continuation: CheckedContinuation<HTTPResponse, any Error>) throws(CurlError) {
+        self.handle = handle
+        self.continuation = continuation
+        self.host = Self.host(of: request.url)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        if case .file(let path) = sink {
+            file = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard file >= 0 else {
+                throw CurlError(code: Int(CURLE_WRITE_ERROR.rawValue),
+                                message: "cannot create \(path): \(String(cString: strerror(errno)))", host: host)
+            }
+        }
+        configure(request)
+    }
+
+    deinit {
+        curl_slist_free_all(headerList)
+        errorBuffer.deallocate()
+        if file >= 0 { close(file) }
+    }
+
+    private func configure(_ request: HTTPRequest) {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        mp_curl_setopt_string(handle, CURLOPT_URL, request.url)
+        mp_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        mp_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
+        mp_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000))
+        mp_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
+        mp_curl_setopt_long(handle, CURLOPT_PIPEWAIT, 1)  // prefer an HTTP/2 stream on an open connection
+        mp_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "")  // gzip/deflate/br as libcurl supports
+        mp_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        for header in request.headers {
+            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
+        }
+        if request.body != nil {
+            // An empty Expect stops libcurl waiting for "100 Continue" before sending the body.
+            headerList = curl_slist_append(headerList, "Expect:")
+        }
+        mp_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headerList))
+        switch request.method {
+        case "GET": mp_curl_setopt_long(handle, CURLOPT_HTTPGET, 1)
+        case "POST": mp_curl_setopt_long(handle, CURLOPT_POST, 1)
+        default: mp_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
+        }
+        if let body = request.body {
+            // libcurl copies the body (COPYPOSTFIELDS), so the request's array need not outlive this call.
+            mp_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            if body.isEmpty {
+                mp_curl_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, "")
+            } else {
+                body.withUnsafeBytes {
+                    _ = mp_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress))
+                }
+            }
+        }
+        mp_curl_set_write_callback(handle, { data, size, count, context in
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
+            return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
+        }, me)
+        mp_curl_set_header_callback(handle, { data, size, count, context in
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
+            transfer.receiveHeader(UnsafeRawBufferPointer(start: data, count: size * count))
+            return size * count
+        }, me)
+    }
+
+    private func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Int {
+        if bodyLength == 0, file >= 0, status >= 300 {
+            // Error bodies (JSON) stay in memory for the caller to read; only success goes to the file.
+            close(file)
+            file = -1
+        }
+        bodyLength += bytes.count
+        guard file >= 0 else {
+            body.append(contentsOf: bytes)
+            return bytes.count
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(file, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                fileError = errno
+                return 0  // makes libcurl abort with CURLE_WRITE_ERROR
+            }
+            offset += written
+        }
+        return bytes.count
+    }
+
+    private func receiveHeader(_ bytes: UnsafeRawBufferPointer) {
+        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: "\r\n")
+        if line.hasPrefix("HTTP/") {
+            headers.removeAll()  // a new response (after 100 Continue or a redirect)
+        } else if let colon = line.firstIndex(of: ":") {
+            let value = line[line.index(after: colon)...].drop { $0 == " " }
+            headers.append((String(line[..<colon]), String(value)))
+        }
+    }
+
+    /// Completes the caller's await with the outcome libcurl reported.
+    func finish(_ code: CURLcode) {
+        guard code == CURLE_OK else {
+            var message = String(cString: errorBuffer)
+            if message.isEmpty { message = String(cString: curl_easy_strerror(code)) }
+            if fileError != 0 { message += ": \(String(cString: strerror(fileError)))" }
+            continuation.resume(throwing: CurlError(code: Int(code.rawValue), message: message, host: host))
+            return
+        }
+        let status = self.status
+        if file >= 0, fsync(file) != 0 {
+            continuation.resume(throwing: CurlError(code: Int(CURLE_WRITE_ERROR.rawValue),
+                                                    message: "fsync failed: \(String(cString: strerror(errno)))", host: host))
+            return
+        }
+        continuation.resume(returning: HTTPResponse(status: status, headers: headers, body: body, bodyLength: bodyLength))
+    }
+
+    /// The HTTP status of the (latest) response.
+    private var status: Int {
+        var status = 0
+        mp_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return status
+    }
+
+    /// New connections this transfer had to open (0 when it reused one).
+    var connectionsOpened: Int {
+        var count = 0
+        mp_curl_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &count)
+        return count
+    }
+
+    static func host(of url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return "?" }
+        let rest = url[schemeEnd.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        return String(authority.split(separator: "@").last ?? authority)
+    }
+}
+
+extension String {
+    func trimmingCharacters(in characters: String) -> String {
+        var s = Substring(self)
+        while let first = s.first, characters.contains(first) { s.removeFirst() }
+        while let last = s.last, characters.contains(last) { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,48 @@
+/// An HTTP request for ``CurlEngine``.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var url: String
+    /// Header lines in order, e.g. `("Content-Type", "application/json")`.
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]?
+    /// Limit on the whole transfer, in seconds.
+    public var timeout: Double
+    /// Limit on connecting (TCP and TLS), in seconds.
+    public var connectTimeout: Double
+
+    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [],
+                body: [UInt8]? = nil, timeout: Double = 60, connectTimeout: Double = 10) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+        self.connectTimeout = connectTimeout
+    }
+}
+
+/// Where a response body goes.
+public enum ResponseSink: Sendable {
+    /// Kept in memory (JSON and other small bodies).
+    case memory
+    /// Written to this file as it arrives, so that large bodies never sit whole in memory. The file is
+    /// created or truncated; it receives only a successful (2xx) body — an error body stays in memory.
+    case file(path: String)
+}
+
+/// A completed HTTP exchange (any status).
+public struct HTTPResponse: Sendable {
+    public let status: Int
+    /// Header lines of the final response, names as sent.
+    public let headers: [(name: String, value: String)]
+    /// The body, unless it went to a file (``ResponseSink/file(path:)`` and a 2xx status).
+    public let body: [UInt8]
+    /// Bytes of body received.
+    public let bodyLength: Int
+
+    /// The first header with this name, compared case-insensitively.
+    public func header(_ name: String) -> String? {
+        let wanted = name.lowercased()
+        return headers.first { $0.name.lowercased() == wanted }?.value
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import MailpoolCurl
+
+/// Microsoft Graph for one app registration in one cloud. Cheap to create: the HTTP engine, the token
+/// cache and the per-mailbox limit live in the shared ``GraphContext``.
+///
+/// Every request carries `Prefer: IdType="ImmutableId"`, so message IDs survive moves. Answers 429,
+/// 503 and 504 are retried after `Retry-After` (or backoff); a 401 `InvalidAuthenticationToken` makes
+/// the client drop its token and retry once with a fresh one.
+public struct GraphClient: Sendable {
+    public let app: GraphApp
+    public let cloud: GraphCloud
+    public let context: GraphContext
+
+    public init(app: GraphApp, cloud: GraphCloud, context: GraphContext) {
+        self.app = app
+        self.cloud = cloud
+        self.context = context
+    }
+
+    /// A Graph request for a mailbox's data.
+    struct Call {
+        var method = "GET"
+        /// A path under `/v1.0`, or an absolute link Graph returned (treated as opaque).
+        var path: String
+        var body: [UInt8]? = nil
+        var contentType: String? = nil
+        var headers: [(name: String, value: String)] = []
+        var sink: ResponseSink = .memory
+        /// Safe to repeat after a dropped connection (GET, PATCH of a flag, ...). sendMail is not.
+        var idempotent = true
+    }
+
+    /// Performs `call` with authentication, the mailbox's request limit and the retry policy.
+    func perform(_ call: Call, mailbox: String) async throws(GraphError) -> HTTPResponse {
+        var attempt = 0
+        var renewedToken = false
+        while true {
+            attempt += 1
+            let token = try await context.tokens.token(for: app, cloud: cloud)
+            var headers: [(name: String, value: String)] = [
+                ("Authorization", "Bearer \(token.value.value)"), ("Prefer", "IdType=\"ImmutableId\""),
+                ("Accept", "application/json"),
+            ]
+            if let contentType = call.contentType { headers.append(("Content-Type", contentType)) }
+            let request = HTTPRequest(method: call.method, url: url(call.path), headers: headers + call.headers,
+                                      body: call.body, timeout: context.requestTimeout)
+            let response: HTTPResponse
+            do {
+                response = try await context.gate.withSlot(mailbox) { [engine = context.engine, sink = call.sink] in
+                    try await engine.perform(request, into: sink)
+                }
+            } catch let error as CurlError {
+                guard call.idempotent, error.isTransient, attempt < context.retry.maxAttempts else { throw .transport(error) }
+                try await pause(context.retry.backoff.delay(forAttempt: attempt - 1))
+                continue
+            } catch {
+                throw .invalidResponse("\(error)")
+            }
+            switch response.status {
+            case 200..<300:
+                return response
+            case 401 where !renewedToken && response.graphErrorCode == "InvalidAuthenticationToken":
+                await context.tokens.invalidate(token, for: app, cloud: cloud)
+                renewedToken = true
+                attempt -= 1
+            case 429, 503, 504:
+                let retryAfter = response.retryAfter
+                guard attempt < context.retry.maxAttempts, (retryAfter ?? 0) <= context.retry.maxRetryAfter else {
+                    throw response.status == 429 ? .throttled(retryAfter: retryAfter) : .serviceUnavailable(status: response.status)
+                }
+                context.logger.debug("Graph asked to wait", metadata: [
+                    "status": "\(response.status)", "retry_after": "\(retryAfter.map { "\($0)" } ?? "-")", "attempt": "\(attempt)"])
+                try await pause(retryAfter ?? context.retry.backoff.delay(forAttempt: attempt - 1))
+            default:
+                throw GraphError(response: response, mailbox: mailbox)
+            }
+        }
+    }
+
+    /// Performs `call` and decodes its JSON body.
+    func perform<T: Decodable>(_ call: Call, mailbox: String, as type: T.Type) async throws(GraphError) -> T {
+        let response = try await perform(call, mailbox: mailbox)
+        do {
+            return try JSONDecoder().decode(type, from: Data(response.body))
+        } catch {
+            throw .invalidResponse("\(T.self) not as documented: \(error)")
+        }
+    }
+
+    private func url(_ path: String) -> String {
+        path.hasPrefix("https://") || path.hasPrefix("http://") ? path : "\(cloud.graph)/v1.0\(path)"
+    }
+
+    private func pause(_ seconds: Double) async throws(GraphError) {
+        do {
+            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+        } catch {
+            throw .cancelled
+        }
+    }
+
+    /// `/users/{mailbox}`: the path prefix of a mailbox's resources.
+    static func user(_ mailbox: String) -> String { "/users/\(FormEncoding.escape(mailbox))" }
+}
+
+extension GraphError {
+    /// Maps a Graph error response (`{"error":{"code":…,"message":…}}`).
+    init(response: HTTPResponse, mailbox: String) {
+        let code = response.graphErrorCode ?? "HTTP\(response.status)"
+        let message = response.graphErrorMessage ?? ""
+        switch (response.status, code) {
+        case (_, "ErrorInvalidUser"): self = .invalidMailbox(mailbox: mailbox)
+        case (_, "MailboxNotEnabledForRESTAPI"): self = .mailboxNotEnabled(mailbox: mailbox)
+        case (403, _): self = .accessDenied(mailbox: mailbox, message: message)
+        case (401, _): self = .unauthorized(message: message)
+        default: self = .service(status: response.status, code: code, message: message)
+        }
+    }
+}
+
+extension HTTPResponse {
+    private var graphError: [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["error"] as? [String: Any]
+    }
+
+    var graphErrorCode: String? { graphError?["code"] as? String }
+    var graphErrorMessage: String? { graphError?["message"] as? String }
+}

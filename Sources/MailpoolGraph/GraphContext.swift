@@ -1,0 +1,24 @@
+import Logging
+import MailpoolCurl
+
+/// What every Graph client in a process shares: the HTTP engine (and so its connection cache), the
+/// token cache, the per-mailbox request limit and the retry policy.
+public struct GraphContext: Sendable {
+    public let engine: CurlEngine
+    public let tokens: TokenCache
+    let gate: MailboxGate
+    public var retry: GraphRetryPolicy
+    public var requestTimeout: Double
+    public var logger: Logger
+
+    public init(engine: CurlEngine = CurlEngine(name: "graph-http"), retry: GraphRetryPolicy = GraphRetryPolicy(),
+                concurrentRequestsPerMailbox: Int = 4, requestTimeout: Double = 120,
+                logger: Logger = Logger(label: "mailpool.graph")) {
+        self.engine = engine
+        self.tokens = TokenCache(engine: engine)
+        self.gate = MailboxGate(limit: concurrentRequestsPerMailbox)
+        self.retry = retry
+        self.requestTimeout = requestTimeout
+        self.logger = logger
+    }
+}

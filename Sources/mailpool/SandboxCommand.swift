@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import GraphSandbox
+
+/// `mailpool sandbox`: serves the Graph sandbox (token endpoint, mail endpoints, admin API) on loopback.
+struct SandboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "Serves a local stand-in for Microsoft Entra's token endpoint and Graph's mail endpoints."
+    )
+
+    @Option(help: "Seed file (JSON): tenants, apps, mailboxes, token lifetime, limits.")
+    var seed = "deploy/sandbox/seed.json"
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 8765
+
+    func run() async throws {
+        let seedData: Data
+        do {
+            seedData = try Data(contentsOf: URL(fileURLWithPath: seed))
+        } catch {
+            throw ValidationError("cannot read the seed file \(seed): \(error.localizedDescription)")
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let sandboxSeed: SandboxSeed
+        do {
+            sandboxSeed = try decoder.decode(SandboxSeed.self, from: seedData)
+        } catch {
+            throw ValidationError("the seed file \(seed) is not a valid sandbox seed: \(error)")
+        }
+        let sandbox = GraphSandbox(seed: sandboxSeed)
+        try await sandbox.run(host: host, port: port) { port in
+            print("Graph sandbox listening on http://\(host):\(port) (authority and Graph base URL)")
+        }
+    }
+}
