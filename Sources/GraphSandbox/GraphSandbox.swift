@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// A loopback server that behaves like Microsoft Entra's token endpoint and Graph's mail endpoints,
 /// for tests, benchmarks, the quick start and offline development. Point a Graph client at it by
@@ -11,32 +12,34 @@ public final class GraphSandbox: Sendable {
 
     public init(seed: SandboxSeed, logger: Logger = Logger(label: "mailpool.sandbox")) {
         state = SandboxState(seed: seed)
+        var logger = logger
+        logger.logLevel = max(logger.logLevel, .notice)
         self.logger = logger
     }
 
-    /// Serves until the surrounding task is cancelled; `onReady` gets the bound port (useful with port 0).
-    public func run(host: String = "127.0.0.1", port: Int = 0, onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// The HTTP server as a swift-service-lifecycle `Service`; `onReady` gets the bound port (useful
+    /// with port 0).
+    public func service(host: String = "127.0.0.1", port: Int = 0,
+                        onReady: @escaping @Sendable (Int) async -> Void = { _ in }) -> some Service {
         let router = Router()
         router.add(middleware: SandboxMiddleware(state: state))
         SandboxRoutes(state: state).register(on: router)
-        var logger = self.logger
-        logger.logLevel = .warning
-        let app = Application(
+        return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "mailpool-graph-sandbox"),
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) },
             logger: logger)
-        try await app.run()
     }
 
     /// Starts serving in the background on an ephemeral loopback port.
     public func start() async throws -> RunningSandbox {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let task = Task { try await run(onReady: { port in continuation.yield(port) }) }
+        let group = ServiceGroup(configuration: .init(
+            services: [service(onReady: { port in continuation.yield(port) })], logger: logger))
+        let task = Task { try await group.run() }
         for await port in ports {
-            return RunningSandbox(baseURL: "http://127.0.0.1:\(port)", task: task)
+            return RunningSandbox(baseURL: "http://127.0.0.1:\(port)", group: group, task: task)
         }
-        task.cancel()
         throw CancellationError()
     }
 
@@ -74,10 +77,12 @@ public final class GraphSandbox: Sendable {
 public struct RunningSandbox: Sendable {
     /// `http://127.0.0.1:PORT`: the authority and the Graph base URL at once.
     public let baseURL: String
+    let group: ServiceGroup
     let task: Task<Void, any Error>
 
+    /// Stops accepting connections and waits for the server to finish.
     public func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = await task.result
     }
 }

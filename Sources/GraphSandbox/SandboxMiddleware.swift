@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 
 /// Counts every request by method, route and status, and injects the configured faults into Graph
-/// routes (`/v1.0/...`): 503s, 429s with `Retry-After`, slow responses, dropped connections.
+/// routes (`/v1.0/...`): 503s, 429s with `Retry-After`, dropped connections. (Slow responses are
+/// injected once a request is admitted, so that they count against the concurrency limit.)
 struct SandboxMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let state: SandboxState
@@ -32,9 +33,6 @@ struct SandboxMiddleware: RouterMiddleware {
                 failure.retryAfter = scripted.retryAfterSeconds
                 return failure.response
             }
-        }
-        if faults.slowRate > 0, Double.random(in: 0..<1) < faults.slowRate {
-            try? await Task.sleep(for: .milliseconds(faults.slowMilliseconds))
         }
         let roll = Double.random(in: 0..<1)
         if roll < faults.serviceUnavailableRate {

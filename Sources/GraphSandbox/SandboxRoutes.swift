@@ -24,6 +24,10 @@ struct SandboxRoutes: Sendable {
         do throws(GraphFailure) {
             let (usage, mailbox) = try await state.authorize(bearer: bearer, user: user, permission: permission)
             if let refusal = await state.admit(usage: usage, isSend: isSend) { return refusal.response }
+            let faults = await state.faults
+            if faults.slowRate > 0, Double.random(in: 0..<1) < faults.slowRate {
+                try? await Task.sleep(for: .milliseconds(faults.slowMilliseconds))
+            }
             do {
                 let response = try await handler(mailbox)
                 await state.release(usage: usage)

@@ -120,6 +120,21 @@ public struct SeedMessage: Codable, Sendable {
     /// Raw MIME to serve as `$value` instead of MIME built from the fields above.
     public var mime: [UInt8]?
 
+    public init(subject: String, from: EmailAddress? = nil, to: [String], body: String? = nil, bodyContentType: String? = nil,
+                receivedDateTime: Date? = nil, isRead: Bool? = nil, folder: String? = nil,
+                attachments: [SeedAttachment]? = nil, mime: [UInt8]? = nil) {
+        self.subject = subject
+        self.from = from
+        self.to = to
+        self.body = body
+        self.bodyContentType = bodyContentType
+        self.receivedDateTime = receivedDateTime
+        self.isRead = isRead
+        self.folder = folder
+        self.attachments = attachments
+        self.mime = mime
+    }
+
     public struct SeedAttachment: Codable, Sendable {
         public var name: String
         public var contentType: String
@@ -127,6 +142,15 @@ public struct SeedMessage: Codable, Sendable {
         /// Instead of content: this many deterministic pseudo-random bytes (for large-message tests).
         public var generatedSize: Int?
         public var isInline: Bool?
+
+        public init(name: String, contentType: String, contentBase64: String? = nil, generatedSize: Int? = nil,
+                    isInline: Bool? = nil) {
+            self.name = name
+            self.contentType = contentType
+            self.contentBase64 = contentBase64
+            self.generatedSize = generatedSize
+            self.isInline = isInline
+        }
 
         var bytes: [UInt8] {
             if let contentBase64, let data = Data(base64Encoded: contentBase64) { return Array(data) }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import GraphSandbox
+import Logging
+import ServiceLifecycle
 
 /// `mailpool sandbox`: serves the Graph sandbox (token endpoint, mail endpoints, admin API) on loopback.
 struct SandboxCommand: AsyncParsableCommand {
@@ -34,8 +36,10 @@ struct SandboxCommand: AsyncParsableCommand {
             throw ValidationError("the seed file \(seed) is not a valid sandbox seed: \(error)")
         }
         let sandbox = GraphSandbox(seed: sandboxSeed)
-        try await sandbox.run(host: host, port: port) { port in
+        let server = sandbox.service(host: host, port: port) { [host] port in
             print("Graph sandbox listening on http://\(host):\(port) (authority and Graph base URL)")
         }
+        try await ServiceGroup(configuration: .init(
+            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "mailpool.sandbox"))).run()
     }
 }
