@@ -97,6 +97,8 @@ let package = Package(
             name: "mailpool-bench",
             dependencies: [
                 "MailpoolAMQP",
+                "MailpoolGraph",
+                "GraphSandbox",
                 "CAMQPBaseline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -45,7 +45,7 @@ enum GraphJSON {
     }
 
     static func timestamp(_ date: Date) -> String {
-        ISO8601DateFormatter().string(from: date)
+        date.formatted(.iso8601)
     }
 
     private static func address(_ address: EmailAddress) -> [String: Any] {
