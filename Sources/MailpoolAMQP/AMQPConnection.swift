@@ -63,6 +63,32 @@ public final class AMQPConnection: Sendable {
         try await withCheckedThrowingContinuation { inbox.submit(.deleteQueue(queue, $0)) }
     }
 
+    /// Removes every ready message from `queue`; returns how many there were.
+    @discardableResult
+    public func purgeQueue(_ queue: String) async throws -> Int {
+        try await withCheckedThrowingContinuation { inbox.submit(.purgeQueue(queue, $0)) }
+    }
+
+    /// Takes the lock called `name`: an exclusive queue, which the broker gives to one connection at a
+    /// time and deletes when that connection closes or dies. Returns false when another connection
+    /// holds it. A lock is not taken again by itself after a reconnect: compare ``connectionCount``
+    /// with its value when the lock was taken to know whether it is still held.
+    public func tryLock(_ name: String) async throws -> Bool {
+        do {
+            try await withCheckedThrowingContinuation {
+                inbox.submit(.declareTransient(QueueSpec(name: name, durable: false, exclusive: true, autoDelete: false), $0))
+            }
+            return true
+        } catch AMQPError.resourceLocked {
+            return false
+        }
+    }
+
+    /// Gives up a lock taken with ``tryLock(_:)``.
+    public func unlock(_ name: String) async throws {
+        try await deleteQueue(name)
+    }
+
     public func deleteExchange(_ exchange: String) async throws {
         try await withCheckedThrowingContinuation { inbox.submit(.deleteExchange(exchange, $0)) }
     }

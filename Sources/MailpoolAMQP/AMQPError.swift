@@ -15,6 +15,8 @@ public enum AMQPError: Error, Equatable, Sendable {
     case preconditionFailed(replyText: String)
     /// The exchange or queue named does not exist (reply code 404).
     case notFound(replyText: String)
+    /// An exclusive queue of that name belongs to another connection (reply code 405).
+    case resourceLocked(replyText: String)
     /// The broker closed a channel for another reason.
     case channelClosed(code: UInt16, replyText: String)
     /// The connection went away before the operation completed; unconfirmed publishes fail with this.
@@ -48,6 +50,8 @@ extension AMQPError: CustomStringConvertible {
             return "topology mismatch (PRECONDITION_FAILED): \(text); the broker holds a declaration with other arguments"
         case .notFound(let text):
             return "not found: \(text)"
+        case .resourceLocked(let text):
+            return "locked by another connection: \(text)"
         case .channelClosed(let code, let text):
             return "channel closed by the broker (\(code)): \(text)"
         case .connectionLost(let reason):

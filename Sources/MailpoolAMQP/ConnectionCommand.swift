@@ -6,6 +6,9 @@ enum ConnectionCommand: Sendable {
     case inspectQueue(String, CheckedContinuation<QueueInfo, any Error>)
     case deleteQueue(String, CheckedContinuation<Void, any Error>)
     case deleteExchange(String, CheckedContinuation<Void, any Error>)
+    case purgeQueue(String, CheckedContinuation<Int, any Error>)
+    /// Declares a queue without remembering it for recovery (exclusive locks must not come back by themselves).
+    case declareTransient(QueueSpec, CheckedContinuation<Void, any Error>)
     case consume(ConsumerRegistration, CheckedContinuation<Void, any Error>)
     case cancelConsumer(String)
     /// Closes the connection; the continuation, if any, resumes once it is closed.
@@ -18,6 +21,10 @@ enum ConnectionCommand: Sendable {
              .deleteExchange(_, let c), .consume(_, let c):
             c.resume(throwing: error)
         case .inspectQueue(_, let c):
+            c.resume(throwing: error)
+        case .purgeQueue(_, let c):
+            c.resume(throwing: error)
+        case .declareTransient(_, let c):
             c.resume(throwing: error)
         case .cancelConsumer, .settle:
             break

@@ -49,6 +49,22 @@ extension ConnectionLoop {
                 topology.exchanges.removeAll { $0.name == name }
                 topology.bindings.removeAll { $0.exchange == name }
             }
+        case .purgeQueue(let name, let continuation):
+            try rpc(command, continuation) { () throws(AMQPError) in
+                try session.purgeQueue(name, on: Self.controlChannel)
+            }
+        case .declareTransient(let queue, let continuation):
+            try rpc(command, continuation) { () throws(AMQPError) in
+                try session.declare(Topology(queues: [queue]), on: Self.controlChannel)
+            }
+        case .purgeQueue(let name, let continuation):
+            try rpc(command, continuation) { () throws(AMQPError) in
+                try session.purgeQueue(name, on: Self.controlChannel)
+            }
+        case .declareTransient(let queue, let continuation):
+            try rpc(command, continuation) { () throws(AMQPError) in
+                try session.declare(Topology(queues: [queue]), on: Self.controlChannel)
+            }
         case .consume(let registration, let continuation):
             try rpc(command, continuation) { () throws(AMQPError) in
                 consumers[registration.tag] = registration

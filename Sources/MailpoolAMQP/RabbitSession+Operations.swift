@@ -39,6 +39,14 @@ extension RabbitSession {
         try check(amqp_get_rpc_reply(state), channel: channel)
     }
 
+    /// Removes every ready message; returns how many there were.
+    func purgeQueue(_ name: String, on channel: UInt16) throws(AMQPError) -> Int {
+        let arena = CAllocationArena()
+        let ok = amqp_queue_purge(state, channel, arena.bytes(name))
+        try check(amqp_get_rpc_reply(state), channel: channel)
+        return Int(ok?.pointee.message_count ?? 0)
+    }
+
     func deleteExchange(_ name: String, on channel: UInt16) throws(AMQPError) {
         let arena = CAllocationArena()
         amqp_exchange_delete(state, channel, arena.bytes(name), 0)

@@ -190,6 +190,7 @@ extension AMQPError {
     init(channelClose code: UInt16, text: String) {
         switch code {
         case 404: self = .notFound(replyText: text)
+        case 405: self = .resourceLocked(replyText: text)
         case 406: self = .preconditionFailed(replyText: text)
         default: self = .channelClosed(code: code, replyText: text)
         }
