@@ -65,6 +65,12 @@ let package = Package(
             ]
         ),
 
+        // Email accounts: the accounts file, its validation and reloading.
+        .target(
+            name: "MailpoolAccounts",
+            dependencies: ["MailpoolCore", .product(name: "Logging", package: "swift-log")]
+        ),
+
         // A loopback server that behaves like the token endpoint and Graph's mail endpoints.
         .target(
             name: "GraphSandbox",
@@ -107,6 +113,7 @@ let package = Package(
 
         .testTarget(name: "MailpoolCoreTests", dependencies: ["MailpoolCore"]),
         .testTarget(name: "MailpoolAMQPTests", dependencies: ["MailpoolAMQP"]),
+        .testTarget(name: "MailpoolAccountsTests", dependencies: ["MailpoolAccounts"]),
         .testTarget(name: "MailpoolGraphTests", dependencies: ["MailpoolGraph", "GraphSandbox", "MailpoolCurl"]),
     ]
 )
