@@ -71,6 +71,19 @@ let package = Package(
             dependencies: ["MailpoolCore", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // The inbound pipeline: poller, fetch workers, inbound store, events.
+        .target(
+            name: "MailpoolPipeline",
+            dependencies: [
+                "MailpoolAMQP",
+                "MailpoolAccounts",
+                "MailpoolGraph",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // A loopback server that behaves like the token endpoint and Graph's mail endpoints.
         .target(
             name: "GraphSandbox",
@@ -88,7 +101,9 @@ let package = Package(
             name: "mailpool",
             dependencies: [
                 "MailpoolAMQP",
+                "MailpoolAccounts",
                 "MailpoolGraph",
+                "MailpoolPipeline",
                 "GraphSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,6 +129,10 @@ let package = Package(
         .testTarget(name: "MailpoolCoreTests", dependencies: ["MailpoolCore"]),
         .testTarget(name: "MailpoolAMQPTests", dependencies: ["MailpoolAMQP"]),
         .testTarget(name: "MailpoolAccountsTests", dependencies: ["MailpoolAccounts"]),
+        .testTarget(name: "MailpoolPipelineTests", dependencies: [
+            "MailpoolPipeline", "MailpoolAccounts", "MailpoolAMQP", "MailpoolGraph", "GraphSandbox", "MailpoolCurl",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "MailpoolGraphTests", dependencies: ["MailpoolGraph", "GraphSandbox", "MailpoolCurl"]),
     ]
 )

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Logging
+import MailpoolAMQP
+import MailpoolGraph
+import MailpoolPipeline
+import ServiceLifecycle
+
+/// `mailpool poller`: publishes fetch jobs for the active inbound accounts (one replica leads).
+struct PollerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "poller", abstract: "Publishes one fetch job per active inbound mailbox.")
+
+    @OptionGroup var broker: BrokerOptions
+    @OptionGroup var accounts: AccountsOptions
+
+    func run() async throws {
+        let catalog = try accounts.catalog()
+        let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-poller"))
+        try await ServiceGroup(configuration: .init(
+            services: [Poller(connection: connection, catalog: catalog)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "mailpool.poller"))).run()
+        await connection.close()
+    }
+}
+
+/// `mailpool fetch-worker`: reads mailboxes for fetch jobs and publishes InboundMail events.
+struct FetchWorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "fetch-worker", abstract: "Fetches inbound mail for the poller's jobs.")
+
+    @OptionGroup var broker: BrokerOptions
+    @OptionGroup var accounts: AccountsOptions
+    @Option(help: "Directory of the inbound store (may be a shared volume).") var store = "inbound-store"
+    @Option(help: "Jobs processed at once.") var concurrency: UInt16 = 8
+
+    func run() async throws {
+        let catalog = try accounts.catalog()
+        let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-fetch-worker"))
+        let context = GraphContext()
+        let worker = FetchWorker(
+            connection: connection, catalog: catalog, store: try InboundStore(root: store),
+            fetchers: ["GRAPH": GraphMailboxFetcher(clients: GraphClients(context: context))],
+            options: .init(concurrency: concurrency))
+        try await ServiceGroup(configuration: .init(
+            services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "mailpool.fetch-worker"))).run()
+        context.engine.shutdown()
+        await connection.close()
+    }
+}
