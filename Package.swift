@@ -132,6 +132,8 @@ let package = Package(
         .testTarget(name: "MailpoolPipelineTests", dependencies: [
             "MailpoolPipeline", "MailpoolAccounts", "MailpoolAMQP", "MailpoolGraph", "GraphSandbox", "MailpoolCurl",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "MailpoolGraphTests", dependencies: ["MailpoolGraph", "GraphSandbox", "MailpoolCurl"]),
     ]

@@ -1,0 +1,170 @@
+import Foundation
+import GraphSandbox
+import Logging
+import MailpoolAMQP
+import MailpoolAccounts
+import MailpoolCurl
+import MailpoolGraph
+import MailpoolPipeline
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// A pipeline under test: the Graph sandbox, a RabbitMQ virtual host of its own, an accounts file, an
+/// inbound store, and any number of pollers and fetch workers running in-process as services.
+final class PipelineFixture: @unchecked Sendable {
+    static let tenant = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
+    static let client = "9e8d7c6b-5a49-4382-9170-f6e5d4c3b2a1"
+    static let secret = "pipeline~secret"
+    static let expiredClient = "9e8d7c6b-5a49-4382-9170-000000000bad"
+    static let expiredSecret = "pipeline~old-secret"
+    static let amqpURL = ProcessInfo.processInfo.environment["MAILPOOL_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2f"
+    static let node = ProcessInfo.processInfo.environment["MAILPOOL_RABBITMQ_NODE"] ?? "rabbit@localhost"
+
+    let sandbox: GraphSandbox
+    let running: RunningSandbox
+    let vhost: String
+    let directory: URL
+    let accountsPath: String
+    let store: InboundStore
+    let mailboxes: [String]
+    private var groups: [(ServiceGroup, Task<Void, any Error>)] = []
+    private var connections: [AMQPConnection] = []
+    private var engines: [CurlEngine] = []
+
+    init(mailboxes count: Int) async throws {
+        mailboxes = (0..<count).map { "box\($0)@contoso.example" }
+        sandbox = GraphSandbox(seed: SandboxSeed(tenants: [.init(
+            id: Self.tenant,
+            apps: [.init(clientId: Self.client, secrets: [.init(value: Self.secret)]),
+                   .init(clientId: Self.expiredClient, secrets: [.init(value: Self.expiredSecret, expired: true)])],
+            mailboxes: (mailboxes + ["expired@contoso.example"]).map { .init(address: $0) })]))
+        running = try await sandbox.start()
+        vhost = "mailpool-pipeline-\(UUID().uuidString.prefix(8).lowercased())"
+        try Self.rabbitmqctl("add_vhost", vhost)
+        try Self.rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailpool-pipeline-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        accountsPath = directory.appendingPathComponent("accounts.json").path
+        store = try InboundStore(root: directory.appendingPathComponent("store").path)
+        try writeAccounts(active: Set(mailboxes))
+    }
+
+    /// Writes the accounts file: one GRAPH account per mailbox (`box0` … named after the mailbox),
+    /// Active when in `active`; plus `extra` raw account JSON objects.
+    func writeAccounts(active: Set<String>, extra: [String] = []) throws {
+        let accounts = mailboxes.map { mailbox in
+            graphAccount(name: mailbox, mailbox: mailbox, client: Self.client, secret: Self.secret, active: active.contains(mailbox))
+        } + extra
+        try #"{"accounts": [\#(accounts.joined(separator: ",\n"))]}"#.write(toFile: accountsPath, atomically: true, encoding: .utf8)
+    }
+
+    func graphAccount(name: String, mailbox: String, client: String, secret: String, active: Bool) -> String {
+        #"""
+        {"name": "\#(name)", "inbound": {"protocol": "GRAPH", "mailbox": "\#(mailbox)", "active": \#(active),
+          "tenantId": "\#(Self.tenant)", "clientId": "\#(client)", "clientSecret": "\#(secret)",
+          "authority": "\#(running.baseURL)", "graphBaseURL": "\#(running.baseURL)", "pollIntervalSeconds": 1, "batchSize": 25}}
+        """#
+    }
+
+    func connect(_ name: String) async throws -> AMQPConnection {
+        var options = try AMQPConnectionOptions(urlList: Self.amqpURL, connectionName: name)
+        options.urls = options.urls.map { var url = $0; url.vhost = vhost; return url }
+        options.reconnectBackoff = .init(initial: 0.05, maximum: 1)
+        let connection = try await AMQPConnection.connect(options)
+        connections.append(connection)
+        return connection
+    }
+
+    func catalog() throws -> AccountCatalog {
+        var logger = Logger(label: "test.accounts")
+        logger.logLevel = .critical
+        return try AccountCatalog(path: accountsPath, environment: [:], logger: logger)
+    }
+
+    func startPoller() async throws {
+        let poller = Poller(connection: try await connect("test-poller"), catalog: try catalog(),
+                            options: .init(tick: 0.2, standbyRetry: 0.2))
+        start(poller)
+    }
+
+    func startWorker(concurrency: UInt16 = 8) async throws {
+        let engine = CurlEngine(name: "test-worker")
+        engines.append(engine)
+        let worker = FetchWorker(
+            connection: try await connect("test-worker"), catalog: try catalog(), store: store,
+            fetchers: ["GRAPH": GraphMailboxFetcher(clients: GraphClients(context: GraphContext(engine: engine)))],
+            options: .init(concurrency: concurrency, backoff: FailureBackoff(transient: 1, configuration: 3), lockRetryDelay: 0.2))
+        start(worker)
+    }
+
+    private func start(_ service: some Service) {
+        var logger = Logger(label: "test.pipeline")
+        logger.logLevel = .critical
+        let group = ServiceGroup(configuration: .init(services: [service], logger: logger))
+        groups.append((group, Task { try await group.run() }))
+    }
+
+    /// Collects InboundMail events from the default events queue.
+    func collectEvents() async throws -> EventCollector {
+        let connection = try await connect("test-events")
+        try await connection.declare(PipelineTopology.inbound)
+        let collector = EventCollector()
+        let consumer = try await connection.consume(queue: PipelineNames.inboundQueue, prefetch: 500)
+        collector.task = Task {
+            for try await delivery in consumer {
+                let decoder = JSONDecoder()
+                decoder.dateDecodingStrategy = .iso8601
+                let event = try decoder.decode(InboundMailEvent.self, from: Data(delivery.body))
+                collector.events.withLock { $0.append(event) }
+                delivery.ack()
+            }
+        }
+        return collector
+    }
+
+    func stop() async {
+        for (group, task) in groups {
+            await group.triggerGracefulShutdown()
+            _ = await task.result
+        }
+        for connection in connections { await connection.close() }
+        for engine in engines { engine.shutdown() }
+        await running.stop()
+        try? Self.rabbitmqctl("delete_vhost", vhost)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    static func rabbitmqctl(_ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["rabbitmqctl", "-n", node] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "rabbitmqctl \(arguments.joined(separator: " ")) failed: is RabbitMQ running?")
+    }
+}
+
+/// Events received downstream.
+final class EventCollector: @unchecked Sendable {
+    let events = Mutex<[InboundMailEvent]>([])
+    var task: Task<Void, any Error>?
+
+    var count: Int { events.withLock { $0.count } }
+    var all: [InboundMailEvent] { events.withLock { $0 } }
+}
+
+/// Waits until `condition` holds, checking every 50 ms, for at most `seconds`.
+func eventually(within seconds: Double, _ message: @autoclosure () -> String = "condition not met in time",
+                _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record(Comment(rawValue: message()))
+            throw CancellationError()
+        }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
