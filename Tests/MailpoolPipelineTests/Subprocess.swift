@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+
+/// The `mailpool` executable built beside the test bundle, run as a separate process (so that it can
+/// be killed with SIGKILL).
+struct MailpoolProcess {
+    let process: Process
+
+    static var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mailpool")
+    }
+
+    static func start(_ arguments: [String], amqpURL: String) throws -> MailpoolProcess {
+        try #require(FileManager.default.isExecutableFile(atPath: executable.path),
+                     "build the mailpool executable first (swift build): \(executable.path)")
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["MAILPOOL_AMQP_URL"] = amqpURL
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return MailpoolProcess(process: process)
+    }
+
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+extension PipelineFixture {
+    /// The broker URL of this fixture's virtual host.
+    var vhostURL: String {
+        let base = Self.amqpURL.components(separatedBy: "/").prefix(3).joined(separator: "/")
+        return "\(base)/\(vhost)"
+    }
+}
