@@ -1,10 +1,55 @@
 #!/usr/bin/env bash
-# Quick start on a fresh Debian machine: installs what is missing, starts RabbitMQ on loopback,
-# builds mailpool and round-trips messages through the broker with publisher confirms.
+# Quick start on a fresh Debian machine, against the bundled Graph sandbox:
+#   1. installs what is missing and starts RabbitMQ on loopback;
+#   2. builds mailpool and round-trips messages through the broker;
+#   3. starts the Graph sandbox, tests the account's inbound and outbound sides;
+#   4. seeds three supplier emails, runs the poller and a fetch worker until the mailbox is empty,
+#      and shows the stored messages and the InboundMail events waiting downstream.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 deploy/local/install-packages.sh --if-missing
 deploy/local/start-rabbitmq.sh
 swift build -c release --product mailpool
-.build/release/mailpool broker-check --count 1000
+mailpool=.build/release/mailpool
+$mailpool broker-check --count 1000
+
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+sandbox=http://127.0.0.1:8765
+mailbox=coa-inbox@contoso.example
+$mailpool sandbox --seed deploy/sandbox/seed.json --port 8765 >"$work/sandbox.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 50); do curl -sf "$sandbox/_sandbox/stats" >/dev/null && break; sleep 0.2; done
+
+export MAILPOOL_ACCOUNTS=deploy/local/quickstart-accounts.json
+export QUICKSTART_GRAPH_SECRET='sandbox-secret-value~current'   # the sandbox seed's secret, not a real one
+$mailpool accounts list
+$mailpool accounts test "Quick start" --inbound
+$mailpool accounts test "Quick start" --outbound
+
+for lot in 4711 4712 4713; do
+  curl -sf -X POST "$sandbox/_sandbox/mailboxes/$mailbox/messages" -H 'Content-Type: application/json' \
+    -d "{\"subject\":\"Certificate of analysis, lot $lot\",\"from\":{\"address\":\"lab@supplier.example\"},\"to\":[\"$mailbox\"],\"body\":\"COA attached\",\"attachments\":[{\"name\":\"coa-$lot.pdf\",\"contentType\":\"application/pdf\",\"contentBase64\":\"JVBERi0xLjcK\"}]}" >/dev/null
+done
+rabbitmqctl -n rabbit@localhost purge_queue mailpool.inbound.events >/dev/null 2>&1 || true
+
+$mailpool poller >"$work/poller.log" 2>&1 &
+pids+=($!)
+$mailpool fetch-worker --store "$work/store" >"$work/worker.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -sf "$sandbox/_sandbox/mailboxes/$mailbox" | grep -q '"inbox"' || break
+  sleep 0.3
+done
+echo "mailbox after the fetch: $(curl -sf "$sandbox/_sandbox/mailboxes/$mailbox")"
+echo "stored MIME in $work/store:"
+find "$work/store" -name '*.eml' -printf '  %P (%s bytes)\n'
+api=http://guest:guest@127.0.0.1:15672/api/queues/%2f/mailpool.inbound.events
+echo "InboundMail events waiting in mailpool.inbound.events: $(curl -sf "$api" | python3 -c 'import json,sys; print(json.load(sys.stdin)["messages"])')"
+echo "the first one:"
+curl -sf -X POST "$api/get" -H 'Content-Type: application/json' \
+  -d '{"count":1,"ackmode":"reject_requeue_true","encoding":"auto"}' \
+  | python3 -c 'import json,sys; print(json.dumps(json.loads(json.load(sys.stdin)[0]["payload"]), indent=2))'
+echo "quick start OK"

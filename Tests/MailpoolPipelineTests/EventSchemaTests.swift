@@ -1,0 +1,61 @@
+import Foundation
+import GraphSandbox
+import MailpoolAccounts
+import MailpoolPipeline
+import Testing
+
+@Suite struct EventSchemaTests {
+    /// Events as the fetch worker publishes them validate against deploy/schemas/inbound-mail.schema.json
+    /// (checked by Python's jsonschema, an independent implementation).
+    @Test func publishedEventsMatchTheDocumentedSchema() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 1)
+        let mailbox = fixture.mailboxes[0]
+        try await fixture.sandbox.seed(SeedMessage(
+            subject: "with attachment", from: EmailAddress("lab@vendor.example", name: "Lab"), to: [mailbox],
+            attachments: [.init(name: "coa.pdf", contentType: "application/pdf", contentBase64: "JVBERi0=")]), to: mailbox)
+        try await fixture.sandbox.seed(SeedMessage(subject: "plain", to: [mailbox]), to: mailbox)
+        let events = try await fixture.collectEvents()
+        try await fixture.startPoller()
+        try await fixture.startWorker()
+        try await eventually(within: 30, "no events") { events.count == 2 }
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        let documents = fixture.directory.appendingPathComponent("events.json")
+        try encoder.encode(events.all).write(to: documents)
+        let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy/schemas/inbound-mail.schema.json").path
+        #expect(try validateWithPython(schema: schema, instances: documents.path) == "2 valid")
+        await fixture.stop()
+    }
+
+    @Test func documentedExampleAccountsFileIsValidButForItsSecretFile() throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy/accounts.example.json").path
+        #expect {
+            _ = try AccountCatalog(path: example, environment: [
+                "QUALITY_GRAPH_SECRET": "x", "QUALITY_IMAP_PASSWORD": "y", "QUALITY_SMTP_PASSWORD": "z"])
+        } throws: { error in
+            (error as? AccountsError)?.problems == [
+                "account 'Quality (Graph)': outbound.clientSecret: cannot read /run/secrets/quality-graph-secret"]
+        }
+    }
+}
+
+/// Runs `python3 -m jsonschema`-style validation of every instance in a JSON array file.
+func validateWithPython(schema: String, instances: String) throws -> String {
+    let script = """
+    import json, sys, jsonschema
+    schema = json.load(open(sys.argv[1]))
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    items = json.load(open(sys.argv[2]))
+    errors = [e.message for item in items for e in validator.iter_errors(item)]
+    print("; ".join(errors) if errors else f"{len(items)} valid")
+    """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script, schema, instances]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    process.waitUntilExit()
+    return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+}
