@@ -90,15 +90,33 @@ public struct SandboxSeed: Codable, Sendable {
 public struct SandboxLimits: Codable, Sendable {
     public var enabled: Bool
     public var concurrentRequests: Int
+    /// Requests allowed per window (Exchange Online: 10,000 per 10 minutes).
     public var requestsPerTenMinutes: Int
+    /// The request window in seconds: 600 as documented; shorter to run quota experiments quickly at the
+    /// same rate.
+    public var requestWindowSeconds: Double
     public var messagesSentPerMinute: Int
 
     public init(enabled: Bool = false, concurrentRequests: Int = 4, requestsPerTenMinutes: Int = 10_000,
-                messagesSentPerMinute: Int = 30) {
+                requestWindowSeconds: Double = 600, messagesSentPerMinute: Int = 30) {
         self.enabled = enabled
         self.concurrentRequests = concurrentRequests
         self.requestsPerTenMinutes = requestsPerTenMinutes
+        self.requestWindowSeconds = requestWindowSeconds
         self.messagesSentPerMinute = messagesSentPerMinute
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case enabled, concurrentRequests, requestsPerTenMinutes, requestWindowSeconds, messagesSentPerMinute
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(enabled: try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? false,
+                  concurrentRequests: try c.decodeIfPresent(Int.self, forKey: .concurrentRequests) ?? 4,
+                  requestsPerTenMinutes: try c.decodeIfPresent(Int.self, forKey: .requestsPerTenMinutes) ?? 10_000,
+                  requestWindowSeconds: try c.decodeIfPresent(Double.self, forKey: .requestWindowSeconds) ?? 600,
+                  messagesSentPerMinute: try c.decodeIfPresent(Int.self, forKey: .messagesSentPerMinute) ?? 30)
     }
 }
 

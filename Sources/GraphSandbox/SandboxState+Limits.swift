@@ -9,15 +9,16 @@ extension SandboxState {
         guard limits.enabled else { return nil }
         let now = Date().timeIntervalSince1970
         var current = usage[key] ?? MailboxUsage()
-        current.requestTimes.removeFirst(current.requestTimes.prefix { $0 <= now - 600 }.count)
+        let window = limits.requestWindowSeconds
+        current.requestTimes.removeFirst(current.requestTimes.prefix { $0 <= now - window }.count)
         current.sendTimes.removeFirst(current.sendTimes.prefix { $0 <= now - 60 }.count)
         defer { usage[key] = current }
         if current.inFlight >= limits.concurrentRequests {
             return .throttled("Application is over its MailboxConcurrency limit.", retryAfter: 1)
         }
         if current.requestTimes.count >= limits.requestsPerTenMinutes {
-            return .throttled("Application is over its request limit for this mailbox (\(limits.requestsPerTenMinutes) per 10 minutes).",
-                              retryAfter: Int((current.requestTimes[0] + 600 - now).rounded(.up)))
+            return .throttled("Application is over its request limit for this mailbox (\(limits.requestsPerTenMinutes) per \(Int(window)) s).",
+                              retryAfter: Int((current.requestTimes[0] + window - now).rounded(.up)))
         }
         if isSend, current.sendTimes.count >= limits.messagesSentPerMinute {
             return .throttled("The mailbox is over its message rate limit (\(limits.messagesSentPerMinute) messages per minute).",

@@ -2,7 +2,7 @@ import Logging
 import MailpoolCurl
 
 /// What every Graph client in a process shares: the HTTP engine (and so its connection cache), the
-/// token cache, the per-mailbox request limit and the retry policy.
+/// token cache, the per-mailbox concurrency limit and pace, and the retry policy.
 public struct GraphContext: Sendable {
     public let engine: CurlEngine
     public let tokens: TokenCache
@@ -11,12 +11,13 @@ public struct GraphContext: Sendable {
     public var requestTimeout: Double
     public var logger: Logger
 
+    /// `pacing` keeps each mailbox under its request quota (nil: no pacing).
     public init(engine: CurlEngine = CurlEngine(name: "graph-http"), retry: GraphRetryPolicy = GraphRetryPolicy(),
-                concurrentRequestsPerMailbox: Int = 4, requestTimeout: Double = 120,
+                concurrentRequestsPerMailbox: Int = 4, pacing: RequestPacing? = .exchangeOnline, requestTimeout: Double = 120,
                 logger: Logger = Logger(label: "mailpool.graph")) {
         self.engine = engine
         self.tokens = TokenCache(engine: engine)
-        self.gate = MailboxGate(limit: concurrentRequestsPerMailbox)
+        self.gate = MailboxGate(limit: concurrentRequestsPerMailbox, pacing: pacing)
         self.retry = retry
         self.requestTimeout = requestTimeout
         self.logger = logger

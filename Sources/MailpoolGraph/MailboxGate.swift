@@ -1,20 +1,34 @@
 /// At most `limit` concurrent requests per mailbox from this process (Exchange Online allows four per
-/// app and mailbox). Waiters are served in arrival order.
+/// app and mailbox), paced by a token bucket when `pacing` is set. Waiters for a slot are served in
+/// arrival order.
 actor MailboxGate {
     private let limit: Int
+    private let pacing: RequestPacing?
     private var running: [String: Int] = [:]
     private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+    private var buckets: [String: TokenBucket] = [:]
 
-    init(limit: Int) {
+    init(limit: Int, pacing: RequestPacing?) {
         precondition(limit > 0)
         self.limit = limit
+        self.pacing = pacing
     }
 
-    /// Runs `body` holding one of the mailbox's slots.
+    /// Runs `body` holding one of the mailbox's slots, once the mailbox's pace allows another request.
     func withSlot<T: Sendable>(_ mailbox: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        try await paced(mailbox)
         await acquire(mailbox)
         defer { release(mailbox) }
         return try await body()
+    }
+
+    private func paced(_ mailbox: String) async throws {
+        guard let pacing else { return }
+        while true {
+            let wait = buckets[mailbox, default: TokenBucket(pacing: pacing)].take()
+            if wait == 0 { return }
+            try await Task.sleep(for: .milliseconds(Int((wait * 1000).rounded(.up))))
+        }
     }
 
     private func acquire(_ mailbox: String) async {

@@ -79,3 +79,25 @@ import Testing
         await fixture.stop()
     }
 }
+
+@Suite struct PacingTests {
+    /// The sandbox allows 40 requests per 4 s window (Exchange Online's rate, time-compressed); paced at
+    /// 90 % of that with a burst of 2 (2 + 36 ≤ 40 in any window), 60 calls on one mailbox never see a
+    /// 429 and take the time the pace implies.
+    @Test func pacingKeepsAMailboxUnderItsRequestQuota() async throws {
+        let fixture = try await SandboxFixture(pacing: RequestPacing(requestsPerWindow: 40, windowSeconds: 4, utilization: 0.9, burst: 2))
+        await fixture.sandbox.setLimits(SandboxLimits(enabled: true, requestsPerTenMinutes: 40, requestWindowSeconds: 4))
+        let client = fixture.client()
+        _ = try await fixture.context.tokens.token(for: client.app, cloud: client.cloud)
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<60 { group.addTask { _ = try await client.inboxCounts(mailbox: SandboxFixture.mailbox) } }
+            try await group.waitForAll()
+        }
+        let elapsed = ContinuousClock.now - start
+        let stats = await fixture.sandbox.statistics()
+        #expect(stats.requests.keys.filter { $0.hasSuffix(" 429") }.isEmpty, "\(stats.requests)")
+        #expect(elapsed >= .seconds(6), "60 requests at 9/s after a burst of 2 take about 6.4 s, took \(elapsed)")
+        await fixture.stop()
+    }
+}

@@ -28,7 +28,7 @@ struct SandboxFixture {
     let context: GraphContext
 
     init(tokenLifetime: Int = 3599, certificate: TestCertificate? = nil, retry: GraphRetryPolicy = GraphRetryPolicy(
-        maxAttempts: 6, backoff: Backoff(initial: 0.05, maximum: 0.5))) async throws {
+        maxAttempts: 6, backoff: Backoff(initial: 0.05, maximum: 0.5)), pacing: RequestPacing? = .exchangeOnline) async throws {
         let apps: [SandboxSeed.App] = [
             .init(clientId: Self.goodApp, secrets: [.init(value: Self.secret)]),
             .init(clientId: Self.expiredApp, secrets: [.init(value: Self.expiredSecret, expired: true)]),
@@ -47,7 +47,7 @@ struct SandboxFixture {
         sandbox = GraphSandbox(seed: seed)
         running = try await sandbox.start()
         cloud = GraphCloud(authority: running.baseURL, graph: running.baseURL, resource: "https://graph.microsoft.com")
-        context = GraphContext(engine: CurlEngine(name: "graph-tests"), retry: retry)
+        context = GraphContext(engine: CurlEngine(name: "graph-tests"), retry: retry, pacing: pacing)
     }
 
     func client(_ clientID: String = Self.goodApp, secret: String = Self.secret, tenant: String = Self.tenant) -> GraphClient {
