@@ -118,9 +118,12 @@ let package = Package(
             name: "mailpool-bench",
             dependencies: [
                 "MailpoolAMQP",
+                "MailpoolAccounts",
                 "MailpoolGraph",
+                "MailpoolPipeline",
                 "GraphSandbox",
                 "CAMQPBaseline",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
