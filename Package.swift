@@ -50,7 +50,13 @@ let package = Package(
         // libcurl's multi interface on a thread of its own: HTTP now, IMAP/POP3/SMTP later.
         .target(
             name: "MailpoolCurl",
-            dependencies: ["CCurl", "CMailpoolShims"]
+            dependencies: ["MailpoolCore", "CCurl", "CMailpoolShims"]
+        ),
+
+        // POP3, IMAP4 and SMTP through libcurl, for providers other than Microsoft 365.
+        .target(
+            name: "MailpoolLegacyMail",
+            dependencies: ["MailpoolCore", "MailpoolCurl"]
         ),
 
         // Microsoft Graph: tokens (client credentials), the shared token cache, mail operations.
@@ -78,6 +84,7 @@ let package = Package(
                 "MailpoolAMQP",
                 "MailpoolAccounts",
                 "MailpoolGraph",
+                "MailpoolLegacyMail",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -134,6 +141,7 @@ let package = Package(
         .testTarget(name: "MailpoolAccountsTests", dependencies: ["MailpoolAccounts"]),
         .testTarget(name: "MailpoolPipelineTests", dependencies: [
             "MailpoolPipeline", "MailpoolAccounts", "MailpoolAMQP", "MailpoolGraph", "GraphSandbox", "MailpoolCurl",
+            "MailpoolLegacyMail", "MailpoolCore",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),

@@ -31,8 +31,10 @@ struct AccountsFile: Decodable {
         var tls: String?
         var user: String?
         var password: SecretReference?
-        /// IMAP: where processed mail goes (default Trash); absent folder → flag \Deleted and expunge.
+        /// IMAP: where processed mail goes (default Trash); "" → flag \Deleted and expunge.
         var deletedFolder: String?
+        /// PEM bundle trusted for the server's certificate (default: the system's store).
+        var caFile: String?
         // Inbound
         var pollIntervalSeconds: Int?
         var batchSize: Int?

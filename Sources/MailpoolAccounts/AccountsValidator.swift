@@ -171,7 +171,12 @@ struct AccountsValidator {
             problems.append("\(field).port: \(port) is not a port number")
             return nil
         }
-        return ServerSettings(host: host, port: port, tls: tls, user: user, password: password, deletedFolder: raw.deletedFolder ?? "Trash")
+        if let caFile = raw.caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            problems.append("\(field).caFile: cannot read \(caFile)")
+        }
+        let deletedFolder = raw.deletedFolder ?? "Trash"
+        return ServerSettings(host: host, port: port, tls: tls, user: user, password: password,
+                              deletedFolder: deletedFolder.isEmpty ? nil : deletedFolder, caFile: raw.caFile)
     }
 
     private mutating func resolve(_ reference: SecretReference, field: String) -> Secret? {

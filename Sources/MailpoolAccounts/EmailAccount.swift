@@ -92,4 +92,6 @@ public struct ServerSettings: Sendable {
     public let password: Secret
     /// IMAP only: the folder processed messages are moved to, nil to flag and expunge them.
     public let deletedFolder: String?
+    /// PEM bundle trusted for the server's certificate; nil uses the system's store.
+    public let caFile: String?
 }

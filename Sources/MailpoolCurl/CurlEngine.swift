@@ -10,9 +10,9 @@ import Synchronization
 /// `http_proxy`, `no_proxy`), which libcurl reads itself.
 public final class CurlEngine: Sendable {
     private struct Pending: @unchecked Sendable {  // handed from the submitting task to the engine thread
-        let request: HTTPRequest
+        let request: any CurlRequest
         let sink: ResponseSink
-        let continuation: CheckedContinuation<HTTPResponse, any Error>
+        let continuation: CheckedContinuation<CurlResponse, any Error>
     }
 
     private struct Inbox {
@@ -36,7 +36,16 @@ public final class CurlEngine: Sendable {
 
     /// Performs `request`. Returns every HTTP status as a response; throws ``CurlError`` only when no
     /// complete response arrived (connection refused or dropped, timeout, write failure).
-    public func perform(_ request: HTTPRequest, into sink: ResponseSink = .memory) async throws -> HTTPResponse {
+    public func perform(_ request: HTTPRequest, into sink: ResponseSink = .memory) async throws -> CurlResponse {
+        try await run(request, into: sink)
+    }
+
+    /// Performs an IMAP, POP3 or SMTP command; throws ``CurlError`` when the server refuses it.
+    public func perform(_ request: MailRequest, into sink: ResponseSink = .memory) async throws -> CurlResponse {
+        try await run(request, into: sink)
+    }
+
+    private func run(_ request: some CurlRequest, into sink: ResponseSink) async throws -> CurlResponse {
         try await withCheckedThrowingContinuation { continuation in
             let accepted = inbox.withLock { inbox in
                 guard !inbox.stopping else { return false }

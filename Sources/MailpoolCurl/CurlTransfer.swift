@@ -8,18 +8,21 @@ import Glibc
 /// what has arrived so far. Created and used only on the engine's thread.
 final class CurlTransfer {
     let handle: UnsafeMutableRawPointer
-    let continuation: CheckedContinuation<HTTPResponse, any Error>
+    let continuation: CheckedContinuation<CurlResponse, any Error>
     let host: String
-    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var lists: [UnsafeMutablePointer<curl_slist>] = []
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
     private(set) var headers: [(name: String, value: String)] = []
     private(set) var body: [UInt8] = []
     private(set) var bodyLength = 0
     private var file: Int32 = -1
+    private var errorBodiesStayInMemory = false
+    private var upload: [UInt8] = []
+    private var uploaded = 0
     private var fileError: Int32 = 0
 
-    init(handle: UnsafeMutableRawPointer, request: HTTPRequest, sink: ResponseSink,
-         continuation: CheckedContinuation<HTTPResponse, any Error>) throws(CurlError) {
+    init(handle: UnsafeMutableRawPointer, request: some CurlRequest, sink: ResponseSink,
+         continuation: CheckedContinuation<CurlResponse, any Error>) throws(CurlError) {
         self.handle = handle
         self.continuation = continuation
         self.host = Self.host(of: request.url)
@@ -35,45 +38,29 @@ final class CurlTransfer {
     }
 
     deinit {
-        curl_slist_free_all(headerList)
+        lists.forEach { curl_slist_free_all($0) }
         errorBuffer.deallocate()
         if file >= 0 { close(file) }
     }
 
-    private func configure(_ request: HTTPRequest) {
+    /// Keeps a string list alive (and frees it) with the transfer.
+    func list(_ items: [String]) -> UnsafeMutablePointer<curl_slist>? {
+        var list: UnsafeMutablePointer<curl_slist>?
+        for item in items { list = curl_slist_append(list, item) }
+        if let list { lists.append(list) }
+        return list
+    }
+
+    private func configure(_ request: some CurlRequest) {
         let me = Unmanaged.passUnretained(self).toOpaque()
         mp_curl_setopt_string(handle, CURLOPT_URL, request.url)
         mp_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         mp_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
         mp_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000))
         mp_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
-        mp_curl_setopt_long(handle, CURLOPT_PIPEWAIT, 1)  // prefer an HTTP/2 stream on an open connection
-        mp_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "")  // gzip/deflate/br as libcurl supports
         mp_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
-        for header in request.headers {
-            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
-        }
-        if request.body != nil {
-            // An empty Expect stops libcurl waiting for "100 Continue" before sending the body.
-            headerList = curl_slist_append(headerList, "Expect:")
-        }
-        mp_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headerList))
-        switch request.method {
-        case "GET": mp_curl_setopt_long(handle, CURLOPT_HTTPGET, 1)
-        case "POST": mp_curl_setopt_long(handle, CURLOPT_POST, 1)
-        default: mp_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
-        }
-        if let body = request.body {
-            // libcurl copies the body (COPYPOSTFIELDS), so the request's array need not outlive this call.
-            mp_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
-            if body.isEmpty {
-                mp_curl_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, "")
-            } else {
-                body.withUnsafeBytes {
-                    _ = mp_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress))
-                }
-            }
-        }
+        errorBodiesStayInMemory = request.errorBodiesStayInMemory
+        request.configure(handle, transfer: self)
         mp_curl_set_write_callback(handle, { data, size, count, context in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
             return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
@@ -85,8 +72,29 @@ final class CurlTransfer {
         }, me)
     }
 
+    /// Sends `bytes` as the upload (IMAP APPEND, SMTP DATA) through the read callback.
+    func setUpload(_ bytes: [UInt8]) {
+        upload = bytes
+        mp_curl_setopt_long(handle, CURLOPT_UPLOAD, 1)
+        mp_curl_setopt_offset(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(bytes.count))
+        mp_curl_set_read_callback(handle, { buffer, size, count, context in
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
+            return transfer.readUpload(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
+        }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    private func readUpload(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let count = min(buffer.count, upload.count - uploaded)
+        guard count > 0 else { return 0 }
+        upload.withUnsafeBytes { source in
+            buffer.baseAddress!.copyMemory(from: source.baseAddress! + uploaded, byteCount: count)
+        }
+        uploaded += count
+        return count
+    }
+
     private func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Int {
-        if bodyLength == 0, file >= 0, status >= 300 {
+        if bodyLength == 0, file >= 0, errorBodiesStayInMemory, status >= 300 {
             // Error bodies (JSON) stay in memory for the caller to read; only success goes to the file.
             close(file)
             file = -1
@@ -134,7 +142,7 @@ final class CurlTransfer {
                                                     message: "fsync failed: \(String(cString: strerror(errno)))", host: host))
             return
         }
-        continuation.resume(returning: HTTPResponse(status: status, headers: headers, body: body, bodyLength: bodyLength))
+        continuation.resume(returning: CurlResponse(status: status, headers: headers, body: body, bodyLength: bodyLength))
     }
 
     /// The HTTP status of the (latest) response.

@@ -1,3 +1,6 @@
+import CCurl
+import CMailpoolShims
+
 /// An HTTP request for ``CurlEngine``.
 public struct HTTPRequest: Sendable {
     public var method: String
@@ -21,6 +24,33 @@ public struct HTTPRequest: Sendable {
     }
 }
 
+extension HTTPRequest: CurlRequest {
+    var errorBodiesStayInMemory: Bool { true }
+
+    func configure(_ handle: UnsafeMutableRawPointer, transfer: CurlTransfer) {
+        mp_curl_setopt_long(handle, CURLOPT_PIPEWAIT, 1)  // prefer an HTTP/2 stream on an open connection
+        mp_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "")  // gzip/deflate/br as libcurl supports
+        // An empty Expect stops libcurl waiting for "100 Continue" before sending a body.
+        let lines = headers.map { "\($0.name): \($0.value)" } + (body != nil ? ["Expect:"] : [])
+        mp_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(transfer.list(lines)))
+        switch method {
+        case "GET": mp_curl_setopt_long(handle, CURLOPT_HTTPGET, 1)
+        case "POST": mp_curl_setopt_long(handle, CURLOPT_POST, 1)
+        default: mp_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
+        }
+        guard let body else { return }
+        // libcurl copies the body (COPYPOSTFIELDS), so the request's array need not outlive this call.
+        mp_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+        if body.isEmpty {
+            mp_curl_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, "")
+        } else {
+            body.withUnsafeBytes {
+                _ = mp_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress))
+            }
+        }
+    }
+}
+
 /// Where a response body goes.
 public enum ResponseSink: Sendable {
     /// Kept in memory (JSON and other small bodies).
@@ -30,8 +60,8 @@ public enum ResponseSink: Sendable {
     case file(path: String)
 }
 
-/// A completed HTTP exchange (any status).
-public struct HTTPResponse: Sendable {
+/// A completed transfer: for HTTP any status; for mail protocols the server's reply.
+public struct CurlResponse: Sendable {
     public let status: Int
     /// Header lines of the final response, names as sent.
     public let headers: [(name: String, value: String)]

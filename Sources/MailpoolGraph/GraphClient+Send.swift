@@ -58,7 +58,7 @@ extension GraphClient {
                                     headers: [("Content-Type", "application/octet-stream"),
                                               ("Content-Range", "bytes \(offset)-\(end - 1)/\(attachment.content.count)")],
                                     body: Array(attachment.content[offset..<end]), timeout: context.requestTimeout)
-            let response: HTTPResponse
+            let response: CurlResponse
             do {
                 response = try await context.engine.perform(chunk)
             } catch let error as CurlError {

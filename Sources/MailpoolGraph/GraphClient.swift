@@ -32,7 +32,7 @@ public struct GraphClient: Sendable {
     }
 
     /// Performs `call` with authentication, the mailbox's request limit and the retry policy.
-    func perform(_ call: Call, mailbox: String) async throws(GraphError) -> HTTPResponse {
+    func perform(_ call: Call, mailbox: String) async throws(GraphError) -> CurlResponse {
         var attempt = 0
         var renewedToken = false
         while true {
@@ -45,7 +45,7 @@ public struct GraphClient: Sendable {
             if let contentType = call.contentType { headers.append(("Content-Type", contentType)) }
             let request = HTTPRequest(method: call.method, url: url(call.path), headers: headers + call.headers,
                                       body: call.body, timeout: context.requestTimeout)
-            let response: HTTPResponse
+            let response: CurlResponse
             do {
                 response = try await context.gate.withSlot(mailbox) { [engine = context.engine, sink = call.sink] in
                     try await engine.perform(request, into: sink)
@@ -106,7 +106,7 @@ public struct GraphClient: Sendable {
 
 extension GraphError {
     /// Maps a Graph error response (`{"error":{"code":…,"message":…}}`).
-    init(response: HTTPResponse, mailbox: String) {
+    init(response: CurlResponse, mailbox: String) {
         let code = response.graphErrorCode ?? "HTTP\(response.status)"
         let message = response.graphErrorMessage ?? ""
         switch (response.status, code) {
@@ -119,7 +119,7 @@ extension GraphError {
     }
 }
 
-extension HTTPResponse {
+extension CurlResponse {
     private var graphError: [String: Any]? {
         (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["error"] as? [String: Any]
     }

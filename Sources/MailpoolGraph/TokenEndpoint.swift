@@ -21,7 +21,7 @@ struct TokenEndpoint: Sendable {
         let request = HTTPRequest(method: "POST", url: url,
                                   headers: [("Content-Type", "application/x-www-form-urlencoded")],
                                   body: Array(FormEncoding.encode(fields).utf8), timeout: 30)
-        let response: HTTPResponse
+        let response: CurlResponse
         do {
             response = try await engine.perform(request)
         } catch let error as CurlError {
@@ -37,7 +37,7 @@ struct TokenEndpoint: Sendable {
     }
 
     /// Maps an error response; the AADSTS code comes from `error_codes`, else from the description.
-    static func error(from response: HTTPResponse, app: GraphApp) -> GraphError {
+    static func error(from response: CurlResponse, app: GraphApp) -> GraphError {
         if response.status == 429 || response.status >= 500 {
             return response.status == 429 ? .throttled(retryAfter: response.retryAfter) : .serviceUnavailable(status: response.status)
         }
@@ -79,7 +79,7 @@ struct TokenErrorResponse: Decodable {
     let error_codes: [Int]?
 }
 
-extension HTTPResponse {
+extension CurlResponse {
     /// `Retry-After` in seconds (Graph sends a number of seconds).
     var retryAfter: Double? { header("Retry-After").flatMap(Double.init) }
 }

@@ -1,10 +1,11 @@
 import Foundation
 import MailpoolAccounts
 import MailpoolGraph
+import MailpoolLegacyMail
 
 /// The tests an operator runs before activating a side of an account (Active or not: that is the
-/// point). Inbound: authenticate and read the Inbox's counts, changing nothing. Outbound: send a
-/// system-generated email to the mailbox itself.
+/// point). Inbound: authenticate and read the Inbox's counts, changing nothing (for POP3, all messages
+/// count as unread). Outbound: send a system-generated email to the mailbox itself.
 public struct AccountTester: Sendable {
     let clients: GraphClients
 
@@ -18,8 +19,16 @@ public struct AccountTester: Sendable {
         switch inbound.server {
         case .graph(let settings):
             return try await clients.client(for: settings).inboxCounts(mailbox: inbound.mailbox)
-        default:
-            throw AccountTestError.unsupported(account: account.name, protocolName: inbound.server.protocolName)
+        case .imap(let settings):
+            let imap = IMAPClient(engine: clients.context.engine, endpoint: MailServerEndpoint(settings))
+            return (try await imap.search("ALL").count, try await imap.search("UNSEEN").count)
+        case .pop3(let settings):
+            let pop3 = POP3Client(engine: clients.context.engine, endpoint: MailServerEndpoint(settings))
+            let count = try await pop3.uniqueIDs().count
+            try await pop3.commit()
+            return (count, count)
+        case .smtp:
+            throw AccountTestError.unsupported(account: account.name, protocolName: "SMTP")
         }
     }
 

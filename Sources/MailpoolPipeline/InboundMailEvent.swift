@@ -8,12 +8,23 @@ public struct InboundMailEvent: Codable, Sendable, Equatable {
     public struct Address: Codable, Sendable, Equatable {
         public var name: String?
         public var address: String
+
+        public init(name: String?, address: String) {
+            self.name = name
+            self.address = address
+        }
     }
 
     public struct Attachment: Codable, Sendable, Equatable {
         public var name: String
         public var contentType: String?
         public var size: Int
+
+        public init(name: String, contentType: String?, size: Int) {
+            self.name = name
+            self.contentType = contentType
+            self.size = size
+        }
     }
 
     public var schemaVersion = 1

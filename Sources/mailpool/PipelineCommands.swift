@@ -37,7 +37,8 @@ struct FetchWorkerCommand: AsyncParsableCommand {
         let context = GraphContext()
         let worker = FetchWorker(
             connection: connection, catalog: catalog, store: try InboundStore(root: store),
-            fetchers: ["GRAPH": GraphMailboxFetcher(clients: GraphClients(context: context))],
+            fetchers: ["GRAPH": GraphMailboxFetcher(clients: GraphClients(context: context)),
+                       "IMAP4": IMAPMailboxFetcher(engine: context.engine), "POP3": POP3MailboxFetcher(engine: context.engine)],
             options: .init(concurrency: concurrency))
         try await ServiceGroup(configuration: .init(
             services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "mailpool.fetch-worker"))).run()

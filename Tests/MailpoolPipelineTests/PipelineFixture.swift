@@ -76,24 +76,25 @@ final class PipelineFixture: @unchecked Sendable {
         return connection
     }
 
-    func catalog() throws -> AccountCatalog {
+    func catalog(environment: [String: String] = [:]) throws -> AccountCatalog {
         var logger = Logger(label: "test.accounts")
         logger.logLevel = .critical
-        return try AccountCatalog(path: accountsPath, environment: [:], logger: logger)
+        return try AccountCatalog(path: accountsPath, environment: environment, logger: logger)
     }
 
-    func startPoller() async throws {
-        let poller = Poller(connection: try await connect("test-poller"), catalog: try catalog(),
+    func startPoller(environment: [String: String] = [:]) async throws {
+        let poller = Poller(connection: try await connect("test-poller"), catalog: try catalog(environment: environment),
                             options: .init(tick: 0.2, standbyRetry: 0.2))
         start(poller)
     }
 
-    func startWorker(concurrency: UInt16 = 8) async throws {
+    func startWorker(concurrency: UInt16 = 8, environment: [String: String] = [:]) async throws {
         let engine = CurlEngine(name: "test-worker")
         engines.append(engine)
         let worker = FetchWorker(
-            connection: try await connect("test-worker"), catalog: try catalog(), store: store,
-            fetchers: ["GRAPH": GraphMailboxFetcher(clients: GraphClients(context: GraphContext(engine: engine)))],
+            connection: try await connect("test-worker"), catalog: try catalog(environment: environment), store: store,
+            fetchers: ["GRAPH": GraphMailboxFetcher(clients: GraphClients(context: GraphContext(engine: engine))),
+                       "IMAP4": IMAPMailboxFetcher(engine: engine), "POP3": POP3MailboxFetcher(engine: engine)],
             options: .init(concurrency: concurrency, backoff: FailureBackoff(transient: 1, configuration: 3), lockRetryDelay: 0.2))
         start(worker)
     }

@@ -7,7 +7,9 @@ packages=(
   librabbitmq-dev        # rabbitmq-c 0.11, the AMQP client library
   libcurl4-openssl-dev   # libcurl, for HTTP (Graph), IMAP, POP3 and SMTP
   pkg-config
-  openssl                # makes the throw-away CA for the broker's TLS listener
+  dovecot-imapd          # IMAP4 server the legacy-protocol tests run against
+  dovecot-pop3d          # POP3 server likewise
+  openssl                # makes the throw-away CA for the TLS listeners
   docker-compose         # validates docker-compose.yml offline (no engine runs here)
 )
 # The tests validate emitted events against the JSON Schemas in deploy/schemas with Python's jsonschema.

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, starts the servers the tests use on loopback, and runs
-# every test against them. Tests that need a server fail (never skip) when it is not there.
+# The test command: installs what is missing, starts the servers the tests use on loopback (RabbitMQ,
+# Dovecot; the Graph sandbox runs inside the tests), and runs every test against them. Tests that need
+# a server fail (never skip) when it is not there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 deploy/local/install-packages.sh --if-missing
 deploy/local/start-rabbitmq.sh
+deploy/local/start-dovecot.sh
 deploy/local/validate-deploy.sh
 swift build   # the tests also run the mailpool executable as a separate process (to SIGKILL it)
 swift test "$@"

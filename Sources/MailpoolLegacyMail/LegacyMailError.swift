@@ -1,0 +1,40 @@
+import MailpoolCurl
+
+/// A POP3, IMAP or SMTP failure, with what to check. Never contains the password.
+public enum LegacyMailError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The server refused the user name or password.
+    case authenticationFailed(server: String)
+    /// The server refused a command (the text is the command, not the reply, which libcurl keeps).
+    case commandFailed(server: String, command: String)
+    /// TLS could not be established or verified.
+    case tls(server: String, detail: String)
+    /// The connection failed or dropped.
+    case connection(server: String, detail: String)
+    /// A reply mailpool could not read.
+    case unexpectedReply(server: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case .authenticationFailed(let server): "\(server) refused the login: check the user name and password"
+        case .commandFailed(let server, let command): "\(server) refused \(command)"
+        case .tls(let server, let detail): "TLS with \(server) failed (\(detail)): check the port, the TLS mode and the CA"
+        case .connection(let server, let detail): "cannot talk to \(server): \(detail)"
+        case .unexpectedReply(let server, let detail): "unexpected reply from \(server): \(detail)"
+        }
+    }
+
+    /// True when retrying later may succeed without a configuration change.
+    public var isTransient: Bool {
+        if case .connection = self { return true }
+        return false
+    }
+
+    init(_ error: CurlError, command: String) {
+        switch error.code {
+        case 67: self = .authenticationFailed(server: error.host)                       // CURLE_LOGIN_DENIED
+        case 21, 78: self = .commandFailed(server: error.host, command: command)  // QUOTE_ERROR, REMOTE_FILE_NOT_FOUND
+        case 35, 60, 64, 66, 77, 80, 83, 90, 91: self = .tls(server: error.host, detail: error.message)
+        default: self = .connection(server: error.host, detail: error.message)
+        }
+    }
+}
