@@ -4,8 +4,8 @@ import MailpoolCore
 import MailpoolGraph
 
 /// Fetches through Microsoft Graph: the first page of unread Inbox messages (always the first: settled
-/// messages leave it), each one's MIME streamed to the store, its attachments' metadata, then mark read
-/// and move to Deleted Items.
+/// messages leave it), each one's MIME streamed to the store, its attachments' metadata, then move to
+/// Deleted Items and mark read.
 public struct GraphMailboxFetcher: MailboxFetcher {
     let clients: GraphClients
 
@@ -39,8 +39,11 @@ public struct GraphMailboxFetcher: MailboxFetcher {
                 size: stored.size, sha256: stored.sha256, storedAt: stored.path,
                 attachments: attachments.map { .init(name: $0.name, contentType: $0.contentType, size: $0.size) },
                 fetchedAt: Date()))
-            try await client.markRead(mailbox: mailbox, messageID: message.id)
+            // Move first: a crash between the two then leaves an unread message in Deleted Items, never a
+            // read one in the Inbox, which the unread listing would not find again. The immutable ID
+            // still names the message after the move.
             try await client.moveToDeletedItems(mailbox: mailbox, messageID: message.id)
+            try await client.markRead(mailbox: mailbox, messageID: message.id)
         }
         return (page.messages.count, page.nextLink != nil)
     }
