@@ -91,6 +91,21 @@ let package = Package(
             ]
         ),
 
+        // The outbound pipeline: notification contract, validation, senders, retry ladder, dead letters.
+        .target(
+            name: "MailpoolNotifications",
+            dependencies: [
+                "MailpoolAMQP",
+                "MailpoolAccounts",
+                "MailpoolGraph",
+                "MailpoolPipeline",
+                "MailpoolCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // A loopback server that behaves like the token endpoint and Graph's mail endpoints.
         .target(
             name: "GraphSandbox",
@@ -141,7 +156,7 @@ let package = Package(
         .testTarget(name: "MailpoolAccountsTests", dependencies: ["MailpoolAccounts"]),
         .testTarget(name: "MailpoolPipelineTests", dependencies: [
             "MailpoolPipeline", "MailpoolAccounts", "MailpoolAMQP", "MailpoolGraph", "GraphSandbox", "MailpoolCurl",
-            "MailpoolLegacyMail", "MailpoolCore",
+            "MailpoolLegacyMail", "MailpoolCore", "MailpoolNotifications",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),

@@ -36,6 +36,14 @@ struct OutgoingMessageJSON: Decodable, Sendable {
     let importance: String?
     let attachments: [Attachment]?
     let internetMessageHeaders: [Header]?
+    let singleValueExtendedProperties: [Header.ExtendedProperty]?
+}
+
+extension OutgoingMessageJSON.Header {
+    struct ExtendedProperty: Decodable, Sendable {
+        let id: String
+        let value: String
+    }
 }
 
 /// The sendMail request body.

@@ -10,16 +10,21 @@ extension SandboxRoutes {
             await graph(request, context, permission: "Mail.Read") { mailbox throws(GraphFailure) in
                 let query = request.uri.queryParameters
                 let filter = query["$filter"].map(String.init)
-                let unreadOnly: Bool
+                var unreadOnly = false
+                var property: (id: String, value: String)?
                 switch filter?.replacingOccurrences(of: " ", with: "").lowercased() {
-                case nil: unreadOnly = false
+                case nil: break
                 case "isreadeqfalse": unreadOnly = true
+                case let text? where text.hasPrefix("singlevalueextendedproperties/any("):
+                    property = Self.extendedPropertyFilter(filter!)
+                    if property == nil { fallthrough }
                 default: throw GraphFailure(status: 400, code: "ErrorInvalidUrlQueryFilter", message: "The query filter contains one or more invalid nodes.")
                 }
                 let top = min(1000, max(1, query["$top"].flatMap { Int($0) } ?? 10))
                 let skip = max(0, query["$skip"].flatMap { Int($0) } ?? 0)
                 let folder = context.parameters.get("folder") ?? ""
                 let all = try await state.list(mailbox: mailbox, folder: folder, unreadOnly: unreadOnly)
+                    .filter { message in property.map { message.extendedProperties[$0.id] == $0.value } ?? true }
                 let page = all.dropFirst(skip).prefix(top)
                 let select = Self.selection(query["$select"])
                 let immutable = Self.wantsImmutableIDs(request)
@@ -141,6 +146,30 @@ extension SandboxRoutes {
                                           status: .created)
             }
         }
+    }
+
+    /// `singleValueExtendedProperties/Any(ep: ep/id eq '…' and ep/value eq '…')` → (id, value).
+    static func extendedPropertyFilter(_ filter: String) -> (id: String, value: String)? {
+        func literal(after marker: String) -> String? {
+            guard let start = filter.range(of: marker) else { return nil }
+            var value = ""
+            var index = start.upperBound
+            while index < filter.endIndex {
+                let character = filter[index]
+                let next = filter.index(after: index)
+                if character == "'" {
+                    guard next < filter.endIndex, filter[next] == "'" else { return value }
+                    value.append("'")
+                    index = filter.index(after: next)
+                } else {
+                    value.append(character)
+                    index = next
+                }
+            }
+            return nil
+        }
+        guard let id = literal(after: "ep/id eq '"), let value = literal(after: "ep/value eq '") else { return nil }
+        return (id, value)
     }
 
     static func id(_ context: BasicRequestContext) -> String {

@@ -7,6 +7,7 @@ extension SandboxState {
     /// recipients that are sandbox mailboxes.
     func sendMail(mailbox key: String, _ json: SendMailJSON) throws(GraphFailure) {
         var message = try draft(from: json.message, in: key)
+        for property in json.message.singleValueExtendedProperties ?? [] { message.extendedProperties[property.id] = property.value }
         try send(&message, in: key, saveToSentItems: json.saveToSentItems ?? true,
                  headers: json.message.internetMessageHeaders ?? [])
     }

@@ -21,6 +21,8 @@ struct StoredMessage: Sendable {
     var receivedDateTime: Date
     var internetMessageID: String
     var attachments: [StoredAttachment]
+    /// Named extended properties set when the message was sent, by property ID.
+    var extendedProperties: [String: String] = [:]
     /// Bumped on every change, for delta queries.
     var changeSequence: Int
     /// Empty for drafts created through the API until it is sent or read. A ByteBuffer, so that serving
@@ -36,7 +38,7 @@ struct StoredMessage: Sendable {
                       ccRecipients: ccRecipients, bccRecipients: bccRecipients, replyTo: replyTo,
                       importance: importance, body: body, receivedDateTime: receivedDateTime,
                       internetMessageID: internetMessageID, attachments: attachments,
-                      changeSequence: changeSequence, mime: mime)
+                      extendedProperties: extendedProperties, changeSequence: changeSequence, mime: mime)
     }
 }
 

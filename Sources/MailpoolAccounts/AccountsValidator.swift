@@ -73,7 +73,7 @@ struct AccountsValidator {
             problems.append("\(field).mailbox: missing (the mailbox's primary address)")
             return nil
         }
-        guard Self.isAddress(mailbox) else {
+        guard EmailAddressSyntax.isValid(mailbox) else {
             problems.append("\(field).mailbox: '\(mailbox)' is not an email address")
             return nil
         }
@@ -186,14 +186,5 @@ struct AccountsValidator {
         let (secret, problem) = reference.resolve(environment: environment)
         if let problem { problems.append("\(field): \(problem)") }
         return secret
-    }
-
-    /// One @, a local part, a dotted domain, no spaces or control characters.
-    static func isAddress(_ text: String) -> Bool {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix(".") else {
-            return false
-        }
-        return !text.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 || "<>(),;:\\\"[]".unicodeScalars.contains($0) }
     }
 }

@@ -71,6 +71,17 @@ extension GraphClient {
         }
     }
 
+    /// The named MAPI property mailpool stores each notification's idempotency key in.
+    public static let idempotencyPropertyID = "String {6f1c3a4e-2b7d-4e85-9a61-0c3d5e7f9b21} Name MailpoolIdempotencyKey"
+
+    /// Whether Sent Items holds a message sent with `idempotencyKey` (an extended-property filter).
+    public func sentMessageExists(mailbox: String, idempotencyKey: String) async throws(GraphError) -> Bool {
+        let value = idempotencyKey.replacingOccurrences(of: "'", with: "''")
+        let filter = "singleValueExtendedProperties/Any(ep: ep/id eq '\(Self.idempotencyPropertyID)' and ep/value eq '\(value)')"
+        let path = "\(Self.user(mailbox))/mailFolders/sentitems/messages?$filter=\(FormEncoding.escape(filter))&$select=id&$top=1"
+        return !(try await perform(Call(path: path), mailbox: mailbox, as: ListResponse<GraphMessage>.self).value.isEmpty)
+    }
+
     private func encode<T: Encodable>(_ value: T) throws(GraphError) -> [UInt8] {
         do {
             return Array(try JSONEncoder().encode(value))
@@ -106,6 +117,12 @@ private struct MessageBody: Encodable {
     let importance: String
     let attachments: [AttachmentBody]?
     let internetMessageHeaders: [Header]?
+    let singleValueExtendedProperties: [ExtendedProperty]?
+
+    struct ExtendedProperty: Encodable {
+        let id: String
+        let value: String
+    }
 
     init(_ mail: OutgoingMail, attachments: [MailAttachment]) {
         func recipients(_ list: [MailAddress]) -> [GraphRecipient] {
@@ -120,6 +137,7 @@ private struct MessageBody: Encodable {
         importance = mail.importance.rawValue
         self.attachments = attachments.isEmpty ? nil : attachments.map(AttachmentBody.init)
         internetMessageHeaders = mail.headers.isEmpty ? nil : mail.headers.map { Header(name: $0.name, value: $0.value) }
+        singleValueExtendedProperties = mail.idempotencyKey.map { [ExtendedProperty(id: GraphClient.idempotencyPropertyID, value: $0)] }
     }
 }
 

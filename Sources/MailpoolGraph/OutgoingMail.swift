@@ -14,10 +14,13 @@ public struct OutgoingMail: Sendable {
     public var attachments: [MailAttachment]
     /// Custom headers (`internetMessageHeaders`); Graph requires their names to start with `x-`.
     public var headers: [(name: String, value: String)]
+    /// Stored on the sent message as a named extended property, so that ``GraphClient/sentMessageExists(mailbox:idempotencyKey:)``
+    /// can find it in Sent Items.
+    public var idempotencyKey: String?
 
     public init(subject: String, body: String, bodyType: BodyType = .text, to: [MailAddress], cc: [MailAddress] = [],
                 bcc: [MailAddress] = [], replyTo: [MailAddress] = [], importance: Importance = .normal,
-                attachments: [MailAttachment] = [], headers: [(name: String, value: String)] = []) {
+                attachments: [MailAttachment] = [], headers: [(name: String, value: String)] = [], idempotencyKey: String? = nil) {
         self.subject = subject
         self.body = body
         self.bodyType = bodyType
@@ -28,6 +31,7 @@ public struct OutgoingMail: Sendable {
         self.importance = importance
         self.attachments = attachments
         self.headers = headers
+        self.idempotencyKey = idempotencyKey
     }
 }
 

@@ -1,0 +1,59 @@
+import MailpoolAMQP
+
+/// Queues of the notification pipeline, and the retry ladder built from TTL queues.
+public enum NotificationNames {
+    /// Where other systems publish notifications (through the default exchange).
+    public static let queue = "mailpool.notifications"
+    /// Notifications that cannot be sent, with the reason in their headers.
+    public static let deadQueue = "mailpool.notifications.dead"
+
+    /// The delay queue for retry step `index`.
+    public static func retryQueue(_ index: Int) -> String { "mailpool.notifications.retry.\(index)" }
+
+    /// The sliding window of one sender's sends.
+    public static func rateQueue(sender: String) -> String { "mailpool.rate.\(sender.lowercased())" }
+
+    /// The work queue, the dead-letter queue, and one delay queue per step of `ladder`: a message
+    /// waits there, holding no worker, until its TTL sends it back to the work queue (at-least-once
+    /// dead-lettering, so a broker failure cannot drop it on the way).
+    public static func topology(ladder: RetryLadder) -> Topology {
+        Topology(queues: [.quorum(queue), .quorum(deadQueue)] + ladder.delays.enumerated().map { index, delay in
+            QueueSpec(name: retryQueue(index), arguments: [
+                "x-queue-type": "quorum", "x-message-ttl": .int(Int64(delay * 1000)),
+                "x-dead-letter-exchange": "", "x-dead-letter-routing-key": .string(queue),
+                "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish",
+            ])
+        })
+    }
+
+    /// Header names carried by retried and dead-lettered notifications.
+    public enum Header {
+        public static let attempts = "x-mailpool-attempts"
+        public static let errors = "x-mailpool-errors"
+        public static let firstError = "x-mailpool-first-error"
+        public static let lastError = "x-mailpool-last-error"
+        public static let firstFailedAt = "x-mailpool-first-failed-at"
+        public static let lastFailedAt = "x-mailpool-last-failed-at"
+        public static let deadReason = "x-mailpool-dead-reason"
+        public static let deadAt = "x-mailpool-dead-at"
+    }
+}
+
+/// Delays between attempts, in seconds (default 10 s, 1 min, 5 min, 30 min, 2 h). A notification that
+/// fails once more after the last step is dead-lettered.
+public struct RetryLadder: Sendable, Equatable {
+    public var delays: [Double]
+
+    public init(delays: [Double] = [10, 60, 300, 1800, 7200]) {
+        precondition(!delays.isEmpty && delays.allSatisfy { $0 > 0 })
+        self.delays = delays
+    }
+
+    /// The step for the `attempt`-th failure (1-based) that waits at least `retryAfter`, or nil when the
+    /// ladder is exhausted.
+    func step(afterFailure attempt: Int, retryAfter: Double?) -> Int? {
+        guard attempt <= delays.count else { return nil }
+        let wanted = max(delays[attempt - 1], retryAfter ?? 0)
+        return delays.firstIndex { $0 >= wanted } ?? delays.count - 1
+    }
+}
