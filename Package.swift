@@ -126,6 +126,7 @@ let package = Package(
                 "MailpoolAccounts",
                 "MailpoolGraph",
                 "MailpoolPipeline",
+                "MailpoolNotifications",
                 "GraphSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -14,6 +14,9 @@ public struct AMQPDelivery: Sendable {
     let receipt: DeliveryReceipt
     let inbox: CommandInbox
 
+    /// Tells deliveries apart: unique per channel opening and delivery tag.
+    public var deliveryID: String { "\(receipt.channel).\(receipt.generation).\(receipt.deliveryTag)" }
+
     /// Tells the broker the message is handled; it is removed from the queue.
     public func ack() {
         inbox.submit(.settle(receipt, .ack))

@@ -1,0 +1,183 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MailpoolAMQP
+import MailpoolAccounts
+import MailpoolGraph
+import MailpoolNotifications
+import MailpoolPipeline
+import ServiceLifecycle
+
+/// `mailpool notify`: validates one notification and enqueues it with a publisher confirm — the same
+/// path other systems take.
+struct NotifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "notify", abstract: "Enqueues a notification email.")
+
+    @OptionGroup var broker: BrokerOptions
+    @OptionGroup var accounts: AccountsOptions
+    @Option(help: "Idempotency key (default: a new UUID).") var id = UUID().uuidString.lowercased()
+    @Option(help: "Sending account (default: the one marked useForNotification).") var account: String?
+    @Option(help: "Recipient (repeatable).") var to: [String] = []
+    @Option(help: "Cc recipient (repeatable).") var cc: [String] = []
+    @Option(help: "Bcc recipient (repeatable).") var bcc: [String] = []
+    @Option(name: .customLong("reply-to"), help: "Reply-to address (repeatable).") var replyTo: [String] = []
+    @Option(help: "Subject.") var subject: String
+    @Option(help: "Plain-text body.") var text: String?
+    @Option(help: "HTML body.") var html: String?
+    @Option(help: "File to attach (repeatable); its type is guessed from the extension.") var attach: [String] = []
+    @Option(help: "low, normal or high.") var importance: String?
+    @Option(help: "Correlation field key=value, echoed into logs (repeatable).") var correlation: [String] = []
+
+    func run() async throws {
+        func addresses(_ list: [String]) -> [NotificationRequest.Address]? {
+            list.isEmpty ? nil : list.map { NotificationRequest.Address(address: $0) }
+        }
+        var attachments: [NotificationRequest.Attachment] = []
+        for path in attach {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+            attachments.append(.init(name: (path as NSString).lastPathComponent, contentType: Self.contentType(of: path),
+                                     contentBase64: data.base64EncodedString()))
+        }
+        let fields = Dictionary(correlation.compactMap { pair -> (String, String)? in
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+        }, uniquingKeysWith: { $1 })
+        let request = NotificationRequest(
+            id: id, account: account, to: addresses(to) ?? [], cc: addresses(cc), bcc: addresses(bcc), replyTo: addresses(replyTo),
+            subject: subject, text: text, html: html, attachments: attachments.isEmpty ? nil : attachments, importance: importance,
+            correlation: fields.isEmpty ? nil : fields)
+        if case .failure(let rejection) = NotificationValidator().validate(request, accounts: try accounts.catalog()) {
+            throw ValidationError("not enqueued: \(rejection)")
+        }
+        let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-notify"))
+        defer { Task { await connection.close() } }
+        try await connection.declare(NotificationNames.topology(ladder: RetryLadder()))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        try await connection.publish(OutgoingMessage(
+            exchange: "", routingKey: NotificationNames.queue, body: Array(try encoder.encode(request)),
+            properties: AMQPProperties(contentType: "application/json", messageID: id)))
+        await connection.close()
+        print("enqueued notification \(id)")
+    }
+
+    static func contentType(of path: String) -> String {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "pdf": "application/pdf"
+        case "txt": "text/plain"
+        case "csv": "text/csv"
+        case "html", "htm": "text/html"
+        case "png": "image/png"
+        case "jpg", "jpeg": "image/jpeg"
+        case "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        default: "application/octet-stream"
+        }
+    }
+}
+
+/// `mailpool notification-worker`: sends the enqueued notifications.
+struct NotificationWorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "notification-worker", abstract: "Sends enqueued notification emails.")
+
+    @OptionGroup var broker: BrokerOptions
+    @OptionGroup var accounts: AccountsOptions
+    @Option(help: "Directory of the dedupe records (a volume shared by the pool).") var dedupe = "notification-dedupe"
+    @Option(help: "Notifications sent at once.") var concurrency: UInt16 = 32
+    @Option(help: "Retry delays in seconds, comma-separated.") var retryLadder = "10,60,300,1800,7200"
+    @Option(help: "Messages per minute per sender mailbox across the pool (0: no limit).") var perMinute = 30
+
+    func run() async throws {
+        let delays = retryLadder.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !delays.isEmpty, delays.allSatisfy({ $0 > 0 }) else { throw ValidationError("--retry-ladder needs positive numbers") }
+        let catalog = try accounts.catalog()
+        let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-notification-worker"))
+        let context = GraphContext()
+        let worker = NotificationWorker(
+            connection: connection, catalog: catalog,
+            senders: ["GRAPH": GraphNotificationSender(clients: GraphClients(context: context))],
+            dedupe: try DedupeStore(root: dedupe),
+            rate: perMinute > 0 ? SendRateLimiter(connection: connection, perMinute: perMinute) : nil,
+            options: .init(concurrency: concurrency, ladder: RetryLadder(delays: delays)))
+        try await ServiceGroup(configuration: .init(
+            services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "mailpool.notification-worker"))).run()
+        context.engine.shutdown()
+        await connection.close()
+    }
+}
+
+/// `mailpool dlq list|show|replay|purge`: the notification dead-letter queue.
+struct DeadLetterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlq", abstract: "Inspects, replays and purges dead-lettered notifications.",
+        subcommands: [List.self, Show.self, Replay.self, Purge.self])
+
+    static func withDeadLetters<T>(_ broker: BrokerOptions, _ body: (DeadLetters) async throws -> T) async throws -> T {
+        let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-dlq"))
+        do {
+            let result = try await body(DeadLetters(connection: connection))
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One line per dead letter: id, attempts, reason, last error.")
+        @OptionGroup var broker: BrokerOptions
+
+        func run() async throws {
+            let entries = try await DeadLetterCommand.withDeadLetters(broker) { try await $0.list() }
+            for entry in entries {
+                print("\(entry.id)\t\(entry.attempts) attempts\t\(entry.deadAt ?? "-")\t\(entry.reason)\t\(entry.lastError ?? "")")
+            }
+            print("\(entries.count) dead letter\(entries.count == 1 ? "" : "s")")
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Everything about one dead letter, its body included.")
+        @OptionGroup var broker: BrokerOptions
+        @Argument var id: String
+
+        func run() async throws {
+            guard let entry = try await DeadLetterCommand.withDeadLetters(broker, { try await $0.list() }).first(where: { $0.id == id }) else {
+                throw ValidationError("no dead letter with id \(id)")
+            }
+            print("id: \(entry.id)\nreason: \(entry.reason)\nattempts: \(entry.attempts)\ndead at: \(entry.deadAt ?? "-")")
+            print("first error: \(entry.firstError ?? "-")\nlast error: \(entry.lastError ?? "-")")
+            for error in entry.errors { print("  \(error)") }
+            print(String(decoding: entry.body, as: UTF8.self))
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Moves dead letters back to the work queue, attempts reset.")
+        @OptionGroup var broker: BrokerOptions
+        @Argument var id: String?
+        @Flag var all = false
+
+        func validate() throws {
+            guard (id != nil) != all else { throw ValidationError("give an id or --all") }
+        }
+
+        func run() async throws {
+            let selected: (@Sendable (DeadLetters.Entry) -> Bool)?
+            if let id { selected = { $0.id == id } } else { selected = nil }
+            let count = try await DeadLetterCommand.withDeadLetters(broker) { dead in
+                try await dead.replay(where: selected)
+            }
+            print("replayed \(count)")
+        }
+    }
+
+    struct Purge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Deletes every dead letter.")
+        @OptionGroup var broker: BrokerOptions
+
+        func run() async throws {
+            print("purged \(try await DeadLetterCommand.withDeadLetters(broker) { try await $0.purge() })")
+        }
+    }
+}
