@@ -58,7 +58,6 @@ public struct DeadLetters: Sendable {
         let count = try await connection.queueInfo(NotificationNames.deadQueue).messageCount
         guard count > 0 else { return ([], []) }
         let consumer = try await connection.consume(queue: NotificationNames.deadQueue, prefetch: UInt16(min(count, 10_000)))
-        defer { consumer.cancel() }
         var seen: [AMQPDelivery] = []
         var taken: [AMQPDelivery] = []
         for try await delivery in consumer {
@@ -69,8 +68,18 @@ public struct DeadLetters: Sendable {
             }
             if seen.count == count { break }
         }
+        // Cancel first: the owner thread sends commands in order, so the broker stops delivering to this
+        // consumer before the put-back messages are ready again.
+        consumer.cancel()
         for delivery in seen where !taken.contains(where: { $0.deliveryID == delivery.deliveryID }) {
             delivery.nack(requeue: true)
+        }
+        // Settling is asynchronous: wait until the put-back messages are ready again, so that the next
+        // look at the queue sees them all.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while try await connection.queueInfo(NotificationNames.deadQueue).messageCount < seen.count - taken.count,
+              ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
         }
         return (seen, taken)
     }

@@ -7,21 +7,22 @@ public enum NotificationNames {
     /// Notifications that cannot be sent, with the reason in their headers.
     public static let deadQueue = "mailpool.notifications.dead"
 
-    /// The delay queue for retry step `index`.
-    public static func retryQueue(_ index: Int) -> String { "mailpool.notifications.retry.\(index)" }
+    /// The delay queue that holds messages for `delay` seconds. Named by its delay, so that ladders
+    /// configured differently never collide over a queue's TTL.
+    public static func retryQueue(delay: Double) -> String { "mailpool.notifications.retry.\(Int((delay * 1000).rounded()))ms" }
 
     /// The sliding window of one sender's sends.
     public static func rateQueue(sender: String) -> String { "mailpool.rate.\(sender.lowercased())" }
 
     /// The work queue, the dead-letter queue, and one delay queue per step of `ladder`: a message
-    /// waits there, holding no worker, until its TTL sends it back to the work queue (at-least-once
-    /// dead-lettering, so a broker failure cannot drop it on the way).
+    /// waits there, holding no worker, until its TTL sends it back to the work queue. The delay queues
+    /// are durable classic queues: RabbitMQ 3.10's quorum queues expire messages only when something
+    /// reads the queue, so a message could wait there forever.
     public static func topology(ladder: RetryLadder) -> Topology {
-        Topology(queues: [.quorum(queue), .quorum(deadQueue)] + ladder.delays.enumerated().map { index, delay in
-            QueueSpec(name: retryQueue(index), arguments: [
-                "x-queue-type": "quorum", "x-message-ttl": .int(Int64(delay * 1000)),
+        Topology(queues: [.quorum(queue), .quorum(deadQueue)] + ladder.delays.map { delay in
+            QueueSpec(name: retryQueue(delay: delay), arguments: [
+                "x-queue-type": "classic", "x-message-ttl": .int(Int64(delay * 1000)),
                 "x-dead-letter-exchange": "", "x-dead-letter-routing-key": .string(queue),
-                "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish",
             ])
         })
     }

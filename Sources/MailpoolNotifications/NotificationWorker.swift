@@ -128,7 +128,8 @@ public struct NotificationWorker: Service {
         }
         logger.warning("send failed; retrying later", metadata: ["error": "\(error)", "attempt": "\(attempts)",
                                                                  "retry_in_s": "\(Int(options.ladder.delays[step]))"])
-        await forward(delivery, to: NotificationNames.retryQueue(step), headers: history(delivery, error: error, attempts: attempts))
+        await forward(delivery, to: NotificationNames.retryQueue(delay: options.ladder.delays[step]),
+                      headers: history(delivery, error: error, attempts: attempts))
     }
 
     private func deadLetter(_ delivery: AMQPDelivery, reason: String, error: (any Error)?, attempts: Int) async {

@@ -99,7 +99,9 @@ final class PipelineFixture: @unchecked Sendable {
         start(worker)
     }
 
-    private func start(_ service: some Service) {
+    func track(_ engine: CurlEngine) { engines.append(engine) }
+
+    func start(_ service: some Service) {
         var logger = Logger(label: "test.pipeline")
         logger.logLevel = .critical
         let group = ServiceGroup(configuration: .init(services: [service], logger: logger))

@@ -1,0 +1,151 @@
+import Foundation
+import GraphSandbox
+import MailpoolAMQP
+import MailpoolCore
+import MailpoolGraph
+import MailpoolNotifications
+import Testing
+
+@Suite struct NotificationTests {
+    @Test func thousandNotificationsAreDeliveredExactlyOnce() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 2)
+        try fixture.writeNotificationAccounts()
+        let connection = try await fixture.notificationConnection()
+        try await fixture.startNotificationWorker()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<1000 {
+                if index >= 100 { try await group.next() }
+                group.addTask { try await fixture.enqueue(notification("n-\(index)"), on: connection) }
+            }
+            try await group.waitForAll()
+        }
+        try await eventually(within: 60, "not all sent") { await fixture.sentCounts().count == 1000 }
+        try await Task.sleep(for: .seconds(1))
+        let counts = await fixture.sentCounts()
+        #expect(counts.count == 1000 && counts.values.allSatisfy { $0 == 1 })
+        let first = try #require(await fixture.sandbox.sent(from: PipelineFixture.sender).first)
+        #expect(first.toRecipients == ["buyer@customer.example"] && first.subject == "Corrective action request")
+        await fixture.stop()
+    }
+
+    @Test func faultsAndThrottlingStillDeliverExactlyOnce() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 2)
+        try fixture.writeNotificationAccounts()
+        await fixture.sandbox.setFaults(SandboxFaults(serviceUnavailableRate: 0.3, throttleRate: 0.05, throttleRetryAfterSeconds: 1))
+        let connection = try await fixture.notificationConnection()
+        try await fixture.startNotificationWorker(ladder: RetryLadder(delays: [0.2, 0.4, 0.8, 1.6, 3.2]), clientAttempts: 2)
+        for index in 0..<300 { try await fixture.enqueue(notification("f-\(index)"), on: connection) }
+        try await eventually(within: 90, "not all sent") { await fixture.sentCounts().count == 300 }
+        try await Task.sleep(for: .seconds(1))
+        let counts = await fixture.sentCounts()
+        #expect(counts.count == 300 && counts.values.allSatisfy { $0 == 1 })
+        #expect(await fixture.sandbox.statistics().count("POST /v1.0/users/:user/sendMail 503") > 30)
+        await fixture.stop()
+    }
+
+    @Test func badInputIsDeadLetteredAtOnceWithItsReason() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 2)
+        try fixture.writeNotificationAccounts()
+        let connection = try await fixture.notificationConnection()
+        try await fixture.startNotificationWorker(maxPayload: 10_000)
+        var named = notification("bad-account")
+        named.account = "Nobody"
+        var dormant = notification("bad-inactive")
+        dormant.account = "Dormant"
+        var noRecipient = notification("bad-recipients")
+        noRecipient.to = []
+        try await fixture.enqueue(body: Array("{not json".utf8), on: connection)
+        try await fixture.enqueue(noRecipient, on: connection)
+        try await fixture.enqueue(notification("bad-address", to: "not an address"), on: connection)
+        try await fixture.enqueue(notification("bad-injection", subject: "Hello\r\nBcc: victim@example.com"), on: connection)
+        try await fixture.enqueue(notification("bad-size", subject: String(repeating: "x", count: 20_000)), on: connection)
+        try await fixture.enqueue(named, on: connection)
+        try await fixture.enqueue(dormant, on: connection)
+        try await fixture.enqueue(notification("good"), on: connection)
+
+        try await eventually(within: 30, "the good notification was not sent") { await fixture.sentCounts()["good"] == 1 }
+        let dead = DeadLetters(connection: connection)
+        try await eventually(within: 10, "not all dead-lettered") { try await dead.list().count == 7 }
+        let reasons = try await dead.list().map(\.reason)
+        for expected in ["malformed-json", "invalid: no recipient", "invalid: 'not an address' is not an email address",
+                         "header-injection: subject contains CR or LF", "oversized", "unknown-account: no account named 'Nobody'",
+                         "inactive-account: account 'Dormant'"] {
+            #expect(reasons.contains { $0.hasPrefix(expected) }, "no dead letter for \(expected): \(reasons)")
+        }
+        #expect(try await dead.list().allSatisfy { $0.attempts == 0 })
+        #expect(await fixture.sentCounts().count == 1)
+        await fixture.stop()
+    }
+
+    @Test func retriesFollowTheLadderThenDeadLetterWithHistoryAndReplaySends() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 2)
+        try fixture.writeNotificationAccounts()
+        await fixture.sandbox.setFaults(SandboxFaults(serviceUnavailableRate: 1))
+        let connection = try await fixture.notificationConnection()
+        try await fixture.startNotificationWorker(ladder: RetryLadder(delays: [0.5, 1.0]), clientAttempts: 1)
+        let start = ContinuousClock.now
+        try await fixture.enqueue(notification("ladder"), on: connection)
+        let dead = DeadLetters(connection: connection)
+        try await eventually(within: 30, "never dead-lettered") { try await dead.list().count == 1 }
+        let elapsed = ContinuousClock.now - start
+        let entry = try #require(try await dead.list().first)
+        #expect(entry.id == "ladder")
+        #expect(entry.attempts == 3)
+        #expect(entry.reason == "retries exhausted after 3 attempts")
+        #expect(entry.errors.count == 3)
+        #expect(entry.firstError?.contains("unavailable") == true && entry.lastError != nil && entry.deadAt != nil)
+        #expect(elapsed >= .milliseconds(1500), "the ladder's delays (0.5 s, 1 s) were not waited: \(elapsed)")
+        // One sendMail, then on each retry the Sent Items check that precedes sending again.
+        let stats = await fixture.sandbox.statistics()
+        #expect(stats.count("POST /v1.0/users/:user/sendMail 503") == 1)
+        #expect(stats.count("GET /v1.0/users/:user/mailFolders/:folder/messages 503") == 2)
+        #expect(!String(decoding: entry.body, as: UTF8.self).contains(PipelineFixture.secret))
+
+        await fixture.sandbox.setFaults(SandboxFaults())
+        #expect(try await dead.replay() == 1)
+        try await eventually(within: 30, "the replayed notification was not sent") { await fixture.sentCounts()["ladder"] == 1 }
+        #expect(try await dead.list().isEmpty)
+        await fixture.stop()
+    }
+
+    @Test func aNotificationAlreadyAcceptedIsNotSentAgain() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 2)
+        try fixture.writeNotificationAccounts()
+        let connection = try await fixture.notificationConnection()
+        try await fixture.startNotificationWorker()
+        // The same ID twice: the dedupe record stops the second.
+        try await fixture.enqueue(notification("twice"), on: connection)
+        try await eventually(within: 20, "not sent") { await fixture.sentCounts()["twice"] == 1 }
+        try await fixture.enqueue(notification("twice"), on: connection)
+        // An attempt that got through without being recorded: a retry finds it in Sent Items.
+        let client = GraphClient(app: GraphApp(tenantID: PipelineFixture.tenant, clientID: PipelineFixture.client,
+                                               credential: .secret(Secret(PipelineFixture.secret))),
+                                 cloud: GraphCloud(authority: fixture.running.baseURL, graph: fixture.running.baseURL),
+                                 context: GraphContext(pacing: nil))
+        try await client.sendMail(from: PipelineFixture.sender, OutgoingMail(
+            subject: "earlier attempt", body: "b", to: [MailAddress("buyer@customer.example")],
+            headers: [("x-mailpool-notification-id", "ghost")], idempotencyKey: "ghost"))
+        try await fixture.enqueue(notification("ghost"), headers: [NotificationNames.Header.attempts: 1], on: connection)
+        try await fixture.enqueue(notification("after"), on: connection)
+        try await eventually(within: 20, "not sent") { await fixture.sentCounts()["after"] == 1 }
+        try await Task.sleep(for: .seconds(1))
+        #expect(await fixture.sentCounts() == ["twice": 1, "ghost": 1, "after": 1])
+        client.context.engine.shutdown()
+        await fixture.stop()
+    }
+
+    /// Two workers share one sender's window of 5 messages per 2 s (Exchange's 30 per minute, scaled):
+    /// 15 notifications take at least 4 s, and no 2-second span holds more than 5 sends.
+    @Test func sendRatePerSenderHoldsAcrossThePool() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 2)
+        try fixture.writeNotificationAccounts()
+        let connection = try await fixture.notificationConnection()
+        try await fixture.startNotificationWorker(rate: (5, 2))
+        try await fixture.startNotificationWorker(rate: (5, 2))
+        let start = ContinuousClock.now
+        for index in 0..<15 { try await fixture.enqueue(notification("r-\(index)"), on: connection) }
+        try await eventually(within: 30, "not all sent") { await fixture.sentCounts().count == 15 }
+        #expect(ContinuousClock.now - start >= .seconds(4))
+        await fixture.stop()
+    }
+}
