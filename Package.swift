@@ -99,6 +99,8 @@ let package = Package(
                 "MailpoolAccounts",
                 "MailpoolGraph",
                 "MailpoolPipeline",
+                "MailpoolLegacyMail",
+                "MailpoolCurl",
                 "MailpoolCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

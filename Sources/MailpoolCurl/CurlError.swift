@@ -7,6 +7,8 @@ public struct CurlError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
     /// Host (and port) the transfer was for.
     public let host: String
+    /// The server's last reply code, when it gave one (an SMTP 550, say).
+    public var responseCode: Int = 0
 
     public var description: String { "HTTP transfer to \(host) failed: \(message) (curl \(code))" }
 

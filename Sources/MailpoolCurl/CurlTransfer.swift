@@ -133,7 +133,9 @@ final class CurlTransfer {
             var message = String(cString: errorBuffer)
             if message.isEmpty { message = String(cString: curl_easy_strerror(code)) }
             if fileError != 0 { message += ": \(String(cString: strerror(fileError)))" }
-            continuation.resume(throwing: CurlError(code: Int(code.rawValue), message: message, host: host))
+            var error = CurlError(code: Int(code.rawValue), message: message, host: host)
+            error.responseCode = status
+            continuation.resume(throwing: error)
             return
         }
         let status = self.status

@@ -12,6 +12,8 @@ public enum LegacyMailError: Error, Sendable, Equatable, CustomStringConvertible
     case connection(server: String, detail: String)
     /// A reply mailpool could not read.
     case unexpectedReply(server: String, detail: String)
+    /// The SMTP server refused the message or a recipient (4xx: for now, 5xx: for good).
+    case refused(server: String, replyCode: Int, detail: String)
 
     public var description: String {
         switch self {
@@ -20,17 +22,22 @@ public enum LegacyMailError: Error, Sendable, Equatable, CustomStringConvertible
         case .tls(let server, let detail): "TLS with \(server) failed (\(detail)): check the port, the TLS mode and the CA"
         case .connection(let server, let detail): "cannot talk to \(server): \(detail)"
         case .unexpectedReply(let server, let detail): "unexpected reply from \(server): \(detail)"
+        case .refused(let server, let code, let detail): "\(server) refused the message (\(code)): \(detail)"
         }
     }
 
     /// True when retrying later may succeed without a configuration change.
     public var isTransient: Bool {
-        if case .connection = self { return true }
-        return false
+        switch self {
+        case .connection: true
+        case .refused(_, let code, _): (400..<500).contains(code)
+        default: false
+        }
     }
 
     init(_ error: CurlError, command: String) {
         switch error.code {
+        case 55 where error.responseCode >= 400: self = .refused(server: error.host, replyCode: error.responseCode, detail: error.message)
         case 67: self = .authenticationFailed(server: error.host)                       // CURLE_LOGIN_DENIED
         case 21, 78: self = .commandFailed(server: error.host, command: command)  // QUOTE_ERROR, REMOTE_FILE_NOT_FOUND
         case 35, 60, 64, 66, 77, 80, 83, 90, 91: self = .tls(server: error.host, detail: error.message)

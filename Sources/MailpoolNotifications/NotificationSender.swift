@@ -1,5 +1,7 @@
 import MailpoolAccounts
+import MailpoolCurl
 import MailpoolGraph
+import MailpoolLegacyMail
 import MailpoolPipeline
 
 /// Sends validated notifications through one protocol.
@@ -43,4 +45,33 @@ public struct GraphNotificationSender: NotificationSender {
         guard case .graph(let settings) = notification.outbound.server else { preconditionFailure("not a GRAPH outbound configuration") }
         return settings
     }
+}
+
+/// Sends through an SMTP server (TLS required, AUTH with the account's login). SMTP offers no way to
+/// ask what was accepted, so after a failed attempt only the dedupe record prevents a second send.
+public struct SMTPNotificationSender: NotificationSender {
+    let engine: CurlEngine
+
+    public init(engine: CurlEngine) {
+        self.engine = engine
+    }
+
+    public func send(_ notification: ValidatedNotification) async throws {
+        guard case .smtp(let settings) = notification.outbound.server else { preconditionFailure("not an SMTP outbound configuration") }
+        let request = notification.request
+        func entries(_ list: [NotificationRequest.Address]?) -> [(address: String, name: String?)] {
+            (list ?? []).map { ($0.address, $0.name) }
+        }
+        let message = MIMEComposer(
+            from: (notification.outbound.mailbox, nil), to: entries(request.to), cc: entries(request.cc),
+            replyTo: entries(request.replyTo), subject: request.subject, text: request.text, html: request.html,
+            importance: request.importance,
+            attachments: notification.attachments.map { .init(name: $0.name, contentType: $0.contentType, content: $0.content) },
+            headers: [("X-Mailpool-Notification-Id", request.id)]).compose()
+        let recipients = (request.to + (request.cc ?? []) + (request.bcc ?? [])).map(\.address)
+        try await SMTPClient(engine: engine, endpoint: MailServerEndpoint(settings))
+            .send(message, from: notification.outbound.mailbox, to: recipients)
+    }
+
+    public func alreadySent(_ notification: ValidatedNotification) async throws -> Bool { false }
 }

@@ -1,4 +1,5 @@
 import MailpoolGraph
+import MailpoolLegacyMail
 
 /// How a failed send is handled: retried on the ladder, retried a few times then dead-lettered (the
 /// account's configuration may be fixed meanwhile), or dead-lettered at once.
@@ -19,6 +20,10 @@ enum SendFailure: Equatable {
             self = .permanent
         case GraphError.service(let status, _, _):
             self = status >= 500 || status == 429 ? .transient(retryAfter: nil) : .permanent
+        case LegacyMailError.authenticationFailed, LegacyMailError.tls:
+            self = .configuration
+        case let error as LegacyMailError:
+            self = error.isTransient ? .transient(retryAfter: nil) : .permanent
         default:
             self = .transient(retryAfter: nil)
         }

@@ -28,7 +28,7 @@ public struct AccountTester: Sendable {
             try await pop3.commit()
             return (count, count)
         case .smtp:
-            throw AccountTestError.unsupported(account: account.name, protocolName: "SMTP")
+            throw AccountTestError.unsupported(account: account.name, protocolName: "SMTP as inbound")
         }
     }
 
@@ -43,10 +43,15 @@ public struct AccountTester: Sendable {
             try await clients.client(for: settings).sendMail(
                 from: outbound.mailbox, OutgoingMail(subject: subject, body: body, to: [MailAddress(outbound.mailbox)],
                                                      headers: [("x-mailpool-test", "outbound")]))
-            return subject
+        case .smtp(let settings):
+            let message = MIMEComposer(from: (outbound.mailbox, nil), to: [(outbound.mailbox, nil)], subject: subject, text: body,
+                                       html: nil, headers: [("X-Mailpool-Test", "outbound")]).compose()
+            try await SMTPClient(engine: clients.context.engine, endpoint: MailServerEndpoint(settings))
+                .send(message, from: outbound.mailbox, to: [outbound.mailbox])
         default:
             throw AccountTestError.unsupported(account: account.name, protocolName: outbound.server.protocolName)
         }
+        return subject
     }
 }
 

@@ -4,7 +4,8 @@ import MailpoolCurl
 import MailpoolLegacyMail
 
 extension MailServerEndpoint {
-    init(_ settings: ServerSettings) {
+    /// The endpoint of an account's IMAP4, POP3 or SMTP side.
+    public init(_ settings: ServerSettings) {
         self.init(host: settings.host, port: settings.port, security: settings.tls == .implicit ? .implicitTLS : .startTLS,
                   user: settings.user, password: settings.password, caFile: settings.caFile)
     }

@@ -94,7 +94,8 @@ struct NotificationWorkerCommand: AsyncParsableCommand {
         let context = GraphContext()
         let worker = NotificationWorker(
             connection: connection, catalog: catalog,
-            senders: ["GRAPH": GraphNotificationSender(clients: GraphClients(context: context))],
+            senders: ["GRAPH": GraphNotificationSender(clients: GraphClients(context: context)),
+                      "SMTP": SMTPNotificationSender(engine: context.engine)],
             dedupe: try DedupeStore(root: dedupe),
             rate: perMinute > 0 ? SendRateLimiter(connection: connection, perMinute: perMinute) : nil,
             options: .init(concurrency: concurrency, ladder: RetryLadder(delays: delays)))

@@ -12,8 +12,9 @@ packages=(
   openssl                # makes the throw-away CA for the TLS listeners
   docker-compose         # validates docker-compose.yml offline (no engine runs here)
 )
-# The tests validate emitted events against the JSON Schemas in deploy/schemas with Python's jsonschema.
-python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install --quiet jsonschema
+# Python tools the tests use: jsonschema (validates events against deploy/schemas), aiosmtpd (the test
+# SMTP server) and pika (runs the Python notification example).
+python3 -c 'import jsonschema, aiosmtpd, pika' 2>/dev/null || python3 -m pip install --quiet jsonschema aiosmtpd pika
 
 if [ "${1:-}" = "--if-missing" ]; then
   missing=$(dpkg-query -W -f='${Status} ${Package}\n' "${packages[@]}" 2>&1 | grep -v "^install ok installed" || true)

@@ -8,6 +8,7 @@ command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 deploy/local/install-packages.sh --if-missing
 deploy/local/start-rabbitmq.sh
 deploy/local/start-dovecot.sh
+deploy/local/start-smtp.sh
 deploy/local/validate-deploy.sh
 swift build   # the tests also run the mailpool executable as a separate process (to SIGKILL it)
 swift test "$@"

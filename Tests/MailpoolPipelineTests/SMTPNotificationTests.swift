@@ -1,0 +1,103 @@
+import Foundation
+import MailpoolAMQP
+import MailpoolCore
+import MailpoolCurl
+import MailpoolNotifications
+import MailpoolPipeline
+import Testing
+
+/// The SMTP server `deploy/local/start-smtp.sh` runs (aiosmtpd): STARTTLS 10587, TLS 10465, password
+/// `mailpool-test`; it refuses recipients at reject.example (550) and busy.example (451).
+enum SMTPServer {
+    static let spool = ProcessInfo.processInfo.environment["MAILPOOL_SMTP_SPOOL"] ?? "/var/tmp/mailpool/smtp-spool"
+
+    /// Accepted messages carrying `X-Mailpool-Notification-Id: <id>` for ids starting with `prefix`:
+    /// id → (envelope recipients, raw message).
+    static func accepted(prefix: String) -> [String: [(to: [String], message: String)]] {
+        var result: [String: [(to: [String], message: String)]] = [:]
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? [] where file.hasSuffix(".eml") {
+            guard let message = try? String(contentsOfFile: "\(spool)/\(file)", encoding: .utf8),
+                  let line = message.components(separatedBy: "\r\n").first(where: { $0.hasPrefix("X-Mailpool-Notification-Id: \(prefix)") }),
+                  let envelope = FileManager.default.contents(atPath: "\(spool)/\(file.dropLast(4)).json"),
+                  let json = try? JSONSerialization.jsonObject(with: envelope) as? [String: Any] else { continue }
+            let id = String(line.dropFirst("X-Mailpool-Notification-Id: ".count))
+            result[id, default: []].append(((json["to"] as? [String]) ?? [], message))
+        }
+        return result
+    }
+}
+
+@Suite struct SMTPNotificationTests {
+    func smtpAccounts(_ fixture: PipelineFixture, port: Int, tls: String, password: String = "mailpool-test") throws {
+        try #"""
+        {"accounts": [{"name": "Legacy SMTP", "useForNotification": true, "outbound": {"protocol": "SMTP",
+          "mailbox": "notifications@contoso.example", "active": true, "host": "127.0.0.1", "port": \#(port), "tls": "\#(tls)",
+          "user": "notifications", "password": "\#(password)", "caFile": "\#(Dovecot.caFile)"}}]}
+        """#.write(toFile: fixture.accountsPath, atomically: true, encoding: .utf8)
+    }
+
+    func startWorker(_ fixture: PipelineFixture, ladder: RetryLadder = RetryLadder(delays: [0.2, 0.4])) async throws {
+        let engine = CurlEngine(name: "test-smtp")
+        fixture.track(engine)
+        fixture.start(NotificationWorker(
+            connection: try await fixture.connect("test-smtp-worker"), catalog: try fixture.catalog(),
+            senders: ["SMTP": SMTPNotificationSender(engine: engine)],
+            dedupe: try DedupeStore(root: fixture.directory.appendingPathComponent("dedupe").path), rate: nil,
+            options: .init(ladder: ladder)))
+    }
+
+    @Test(arguments: [(10587, "starttls"), (10465, "implicit")])
+    func notificationsGoOutThroughSMTPExactlyOnce(port: Int, tls: String) async throws {
+        let fixture = try await PipelineFixture(mailboxes: 0)
+        try smtpAccounts(fixture, port: port, tls: tls)
+        let connection = try await fixture.notificationConnection()
+        try await startWorker(fixture)
+        let prefix = "smtp-\(UUID().uuidString.prefix(8))-"
+        for index in 0..<20 {
+            var request = notification("\(prefix)\(index)", subject: "Résumé of CAR \(index)")
+            request.html = "<p>CAR \(index)</p>"
+            request.cc = [.init(address: "buyer@contoso.example", name: "Buyer")]
+            request.bcc = [.init(address: "audit@contoso.example")]
+            request.attachments = [.init(name: "car.pdf", contentType: "application/pdf", contentBase64: Data("%PDF \(index)".utf8).base64EncodedString())]
+            try await fixture.enqueue(request, on: connection)
+        }
+        try await eventually(within: 30, "not all accepted by the SMTP server") { SMTPServer.accepted(prefix: prefix).count == 20 }
+        try await Task.sleep(for: .seconds(1))
+        let accepted = SMTPServer.accepted(prefix: prefix)
+        #expect(accepted.values.allSatisfy { $0.count == 1 }, "a notification was sent twice")
+        let (to, message) = try #require(accepted["\(prefix)3"]?.first)
+        #expect(Set(to) == ["buyer@customer.example", "buyer@contoso.example", "audit@contoso.example"])
+        #expect(!message.contains("audit@contoso.example"), "Bcc leaked into the headers")
+        #expect(message.contains("Subject: =?UTF-8?B?") && message.contains("multipart/alternative") && message.contains("filename=\"car.pdf\""))
+        await fixture.stop()
+    }
+
+    @Test func refusedRecipientsAndBadPasswordsEndInTheDeadLetterQueue() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 0)
+        try smtpAccounts(fixture, port: 10587, tls: "starttls")
+        let connection = try await fixture.notificationConnection()
+        try await startWorker(fixture)
+        try await fixture.enqueue(notification("smtp-rejected", to: "someone@reject.example"), on: connection)
+        try await fixture.enqueue(notification("smtp-busy", to: "someone@busy.example"), on: connection)
+        let dead = DeadLetters(connection: connection)
+        try await eventually(within: 30, "not dead-lettered") { try await dead.list().count == 2 }
+        let entries = Dictionary(uniqueKeysWithValues: try await dead.list().map { ($0.id, $0) })
+        #expect(entries["smtp-rejected"]?.reason == "permanent" && entries["smtp-rejected"]?.attempts == 1)
+        #expect(entries["smtp-rejected"]?.lastError?.contains("550") == true)
+        #expect(entries["smtp-busy"]?.reason == "retries exhausted after 3 attempts")
+        await fixture.stop()
+
+        let wrong = try await PipelineFixture(mailboxes: 0)
+        try smtpAccounts(wrong, port: 10465, tls: "implicit", password: "not-the-password")
+        let wrongConnection = try await wrong.notificationConnection()
+        try await startWorker(wrong, ladder: RetryLadder(delays: [0.2, 0.2, 0.2, 0.2]))
+        try await wrong.enqueue(notification("smtp-login"), on: wrongConnection)
+        let wrongDead = DeadLetters(connection: wrongConnection)
+        try await eventually(within: 30, "not dead-lettered") { try await wrongDead.list().count == 1 }
+        let entry = try #require(try await wrongDead.list().first)
+        #expect(entry.reason == "account misconfigured after 3 attempts")
+        #expect(entry.lastError?.contains("check the user name and password") == true)
+        #expect(!entry.errors.joined().contains("not-the-password") && !String(decoding: entry.body, as: UTF8.self).contains("not-the-password"))
+        await wrong.stop()
+    }
+}
