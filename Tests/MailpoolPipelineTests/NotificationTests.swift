@@ -149,3 +149,29 @@ import Testing
         await fixture.stop()
     }
 }
+
+@Suite struct NotificationCrashTests {
+    /// A notification worker process killed with SIGKILL in the middle of sending loses nothing and
+    /// sends nothing twice: its unacked notifications come back redelivered, and the next worker checks
+    /// the dedupe records and Sent Items before sending them.
+    @Test func killingASendingWorkerLosesNothingAndSendsNothingTwice() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 2)
+        try fixture.writeNotificationAccounts()
+        let connection = try await fixture.notificationConnection()
+        await fixture.sandbox.setFaults(SandboxFaults(slowRate: 1, slowMilliseconds: 40))
+        for index in 0..<200 { try await fixture.enqueue(notification("k-\(index)"), on: connection) }
+        let doomed = try MailpoolProcess.start(
+            ["notification-worker", "--accounts", fixture.accountsPath, "--dedupe", fixture.directory.appendingPathComponent("dedupe").path,
+             "--per-minute", "0", "--concurrency", "16", "--retry-ladder", "0.2,0.4,0.8"], amqpURL: fixture.vhostURL)
+        try await eventually(within: 60, "the worker process sent nothing") { await fixture.sentCounts().count >= 30 }
+        doomed.kill()
+        #expect(await fixture.sentCounts().count < 200, "the worker finished before it was killed")
+        await fixture.sandbox.setFaults(SandboxFaults())
+        try await fixture.startNotificationWorker()
+        try await eventually(within: 60, "notifications were lost") { await fixture.sentCounts().count == 200 }
+        try await Task.sleep(for: .seconds(1))
+        let counts = await fixture.sentCounts()
+        #expect(counts.values.allSatisfy { $0 == 1 }, "sent twice: \(counts.filter { $0.value > 1 }.keys.sorted())")
+        await fixture.stop()
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import MailpoolNotifications
+import Testing
+
+/// The queue is a public contract: both documented ways to enqueue (Python with pika, `mailpool
+/// notify`) produce messages the worker sends, and the JSON matches the published schema.
+@Suite struct NotificationContractTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+
+    @Test func pythonExampleAndNotifyCommandBothGetSent() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 2)
+        try fixture.writeNotificationAccounts()
+        _ = try await fixture.notificationConnection()
+        try await fixture.startNotificationWorker()
+
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", Self.root.appendingPathComponent("deploy/examples/notify.py").path,
+                            fixture.vhostURL, "buyer@customer.example", "from-python"]
+        try python.run()
+        python.waitUntilExit()
+        #expect(python.terminationStatus == 0, "the pika example failed")
+
+        let notify = try MailpoolProcess.start(
+            ["notify", "--accounts", fixture.accountsPath, "--id", "from-cli", "--to", "buyer@customer.example",
+             "--subject", "CAR-1043", "--text", "Please respond", "--correlation", "car=CAR-1043"], amqpURL: fixture.vhostURL)
+        notify.process.waitUntilExit()
+        #expect(notify.process.terminationStatus == 0, "mailpool notify failed")
+
+        let invalid = try MailpoolProcess.start(
+            ["notify", "--accounts", fixture.accountsPath, "--to", "not an address", "--subject", "x", "--text", "y"], amqpURL: fixture.vhostURL)
+        invalid.process.waitUntilExit()
+        #expect(invalid.process.terminationStatus != 0, "mailpool notify enqueued an invalid notification")
+
+        try await eventually(within: 30, "not sent") { await fixture.sentCounts().keys.sorted() == ["from-cli", "from-python"] }
+        let sent = await fixture.sandbox.sent(from: PipelineFixture.sender)
+        #expect(sent.first { $0.internetMessageHeaders["x-mailpool-notification-id"] == "from-python" }?.bodyContentType == "html")
+        await fixture.stop()
+    }
+
+    @Test func requestsMatchThePublishedSchema() throws {
+        let request = NotificationRequest(
+            id: "n-1", account: "Quality", to: [.init(address: "a@b.example", name: "A")], cc: [.init(address: "c@d.example")],
+            bcc: [.init(address: "e@f.example")], replyTo: [.init(address: "r@s.example")], subject: "Subject", text: "t", html: "<p>h</p>",
+            attachments: [.init(name: "x.pdf", contentType: "application/pdf", contentBase64: "JVBERi0=")], importance: "high",
+            correlation: ["ticket": "42"])
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("notification-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try JSONEncoder().encode([request]).write(to: file)
+        let schema = Self.root.appendingPathComponent("deploy/schemas/notification.schema.json").path
+        #expect(try validateWithPython(schema: schema, instances: file.path) == "1 valid")
+        try Data(#"[{"id": "x", "to": [{"address": "a@b.example"}], "subject": "Hi\r\nBcc: v@w.example", "text": "t"}]"#.utf8).write(to: file)
+        #expect(try validateWithPython(schema: schema, instances: file.path) != "1 valid", "the schema let a header injection through")
+    }
+}
