@@ -146,6 +146,7 @@ let package = Package(
                 "MailpoolAccounts",
                 "MailpoolGraph",
                 "MailpoolPipeline",
+                "MailpoolNotifications",
                 "GraphSandbox",
                 "CAMQPBaseline",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -44,6 +44,8 @@ public struct SentRecord: Codable, Sendable {
     public let attachments: [SentAttachment]
     public let internetMessageHeaders: [String: String]
     public let sentDateTime: String
+    /// When the sandbox accepted the message, seconds since 1970 with sub-millisecond precision.
+    public let acceptedAt: Double
 
     public struct SentAttachment: Codable, Sendable {
         public let name: String

@@ -123,7 +123,7 @@ extension SandboxState {
                 .init(name: $0.name, contentType: $0.contentType, size: $0.content.count, sha256: $0.content.sha256Hex)
             },
             internetMessageHeaders: Dictionary(headers.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),
-            sentDateTime: Date().formatted(.iso8601)))
+            sentDateTime: Date().formatted(.iso8601), acceptedAt: Date().timeIntervalSince1970))
         if saveToSentItems {
             message.folder = "sentitems"
             message.changeSequence = mailboxes[key]!.nextSequence()

@@ -8,23 +8,39 @@ import Synchronization
 /// accounts stay in force.
 public final class AccountCatalog: Sendable {
     public let path: String
+    private let checkInterval: Duration
     private let environment: [String: String]
     private let logger: Logger
-    private let state: Mutex<(accounts: [EmailAccount], stamp: FileStamp?)>
+    private let state: Mutex<State>
 
-    /// Loads and validates `path`; throws ``AccountsError`` listing every problem.
+    private struct State {
+        var accounts: Accounts
+        var stamp: FileStamp?
+        /// When the file was last looked at; changes are checked at most once a second.
+        var checked: ContinuousClock.Instant
+    }
+
+    /// Accounts as loaded from one version of the file.
+    struct Accounts {
+        var list: [EmailAccount]
+        var defaultNotificationName: String?
+    }
+
+    /// Loads and validates `path`; throws ``AccountsError`` listing every problem. Changes are looked
+    /// for at most every `checkInterval`.
     public init(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                logger: Logger = Logger(label: "mailpool.accounts")) throws {
+                checkInterval: Duration = .seconds(1), logger: Logger = Logger(label: "mailpool.accounts")) throws {
         self.path = path
+        self.checkInterval = checkInterval
         self.environment = environment
         self.logger = logger
         let stamp = FileStamp(path: path)
         let accounts = try Self.load(path: path, environment: environment, logger: logger)
-        state = Mutex((accounts, stamp))
+        state = Mutex(State(accounts: accounts, stamp: stamp, checked: .now))
     }
 
     /// The accounts in force.
-    public var accounts: [EmailAccount] { state.withLock { $0.accounts } }
+    public var accounts: [EmailAccount] { state.withLock { $0.accounts.list } }
 
     public func account(named name: String) -> EmailAccount? {
         accounts.first { $0.name == name }
@@ -32,23 +48,28 @@ public final class AccountCatalog: Sendable {
 
     /// The account that sends notifications when a request names none.
     public var defaultNotificationAccount: EmailAccount? {
-        defaultNotificationName.flatMap(account(named:)) ?? accounts.first(where: \.useForNotification)
+        let accounts = state.withLock { $0.accounts }
+        return accounts.defaultNotificationName.flatMap { name in accounts.list.first { $0.name == name } }
+            ?? accounts.list.first(where: \.useForNotification)
     }
 
-    private var defaultNotificationName: String? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return (try? JSONDecoder().decode(AccountsFile.self, from: data))?.defaultNotificationAccount
-    }
-
-    /// Rereads the file if it changed. Returns true when new accounts took effect.
+    /// Rereads the file if it changed (looking at most every `checkInterval`, so that calling this for
+    /// every job costs nothing). Returns true when new accounts took effect.
     @discardableResult
     public func reloadIfChanged() -> Bool {
+        let now = ContinuousClock.now
+        let due = state.withLock { state in
+            guard now - state.checked >= checkInterval else { return false }
+            state.checked = now
+            return true
+        }
+        guard due else { return false }
         let stamp = FileStamp(path: path)
         guard stamp != state.withLock({ $0.stamp }) else { return false }
         do {
             let accounts = try Self.load(path: path, environment: environment, logger: logger)
-            state.withLock { $0 = (accounts, stamp) }
-            logger.info("accounts reloaded", metadata: ["count": "\(accounts.count)"])
+            state.withLock { $0.accounts = accounts; $0.stamp = stamp }
+            logger.info("accounts reloaded", metadata: ["count": "\(accounts.list.count)"])
             return true
         } catch {
             state.withLock { $0.stamp = stamp }  // report once per change, keep the last good accounts
@@ -57,7 +78,7 @@ public final class AccountCatalog: Sendable {
         }
     }
 
-    static func load(path: String, environment: [String: String], logger: Logger) throws -> [EmailAccount] {
+    static func load(path: String, environment: [String: String], logger: Logger) throws -> Accounts {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw AccountsError(problems: ["cannot read the accounts file \(path)"])
         }
@@ -71,7 +92,7 @@ public final class AccountCatalog: Sendable {
         let accounts = validator.validate(file)
         for warning in validator.warnings { logger.warning("\(warning)") }
         guard validator.problems.isEmpty else { throw AccountsError(problems: validator.problems) }
-        return accounts
+        return Accounts(list: accounts, defaultNotificationName: file.defaultNotificationAccount)
     }
 
     private static func explain(_ error: any Error) -> String {

@@ -22,20 +22,21 @@ public struct DedupeStore: Sendable {
         FileManager.default.fileExists(atPath: path(id))
     }
 
-    /// Records that `id` was accepted (durably: the file and its directory are flushed).
+    /// Records that `id` was accepted. The record survives the process being killed; it is not flushed
+    /// to disk (an fsync per message would cap a worker at a few hundred a second), so an operating
+    /// system crash may lose the last seconds of records — for Graph senders the Sent Items check still
+    /// stops a resend then.
     public func record(_ id: String) throws {
         let file = path(id)
-        let directory = (file as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let descriptor = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
-        fsync(descriptor)
-        close(descriptor)
-        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY)
-        if directoryDescriptor >= 0 {
-            fsync(directoryDescriptor)
-            close(directoryDescriptor)
+        var descriptor = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        if descriptor < 0 && errno == ENOENT {
+            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            descriptor = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         }
+        guard descriptor >= 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file, NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)])
+        }
+        close(descriptor)
     }
 
     /// Removes entries older than the retention; returns how many.

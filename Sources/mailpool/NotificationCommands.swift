@@ -85,13 +85,14 @@ struct NotificationWorkerCommand: AsyncParsableCommand {
     @Option(help: "Notifications sent at once.") var concurrency: UInt16 = 32
     @Option(help: "Retry delays in seconds, comma-separated.") var retryLadder = "10,60,300,1800,7200"
     @Option(help: "Messages per minute per sender mailbox across the pool (0: no limit).") var perMinute = 30
+    @Option(help: "Graph requests per 10 minutes per mailbox the worker paces itself to (0: no pacing).") var requestQuota = 10_000
 
     func run() async throws {
         let delays = retryLadder.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard !delays.isEmpty, delays.allSatisfy({ $0 > 0 }) else { throw ValidationError("--retry-ladder needs positive numbers") }
         let catalog = try accounts.catalog()
         let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-notification-worker"))
-        let context = GraphContext()
+        let context = GraphContext(pacing: requestQuota > 0 ? RequestPacing(requestsPerWindow: requestQuota) : nil)
         let worker = NotificationWorker(
             connection: connection, catalog: catalog,
             senders: ["GRAPH": GraphNotificationSender(clients: GraphClients(context: context)),

@@ -82,7 +82,7 @@ import Testing
 
     @Test func changesAreReloadedAndBadEditsKeepTheLastGoodAccounts() throws {
         let path = try write(#"{"accounts": [{"name": "COA", "inbound": \#(graphSide(active: false))}]}"#)
-        let catalog = try AccountCatalog(path: path, environment: ["COA_SECRET": "s"])
+        let catalog = try AccountCatalog(path: path, environment: ["COA_SECRET": "s"], checkInterval: .zero)
         #expect(catalog.account(named: "COA")?.inbound?.active == false)
         #expect(!catalog.reloadIfChanged())
 

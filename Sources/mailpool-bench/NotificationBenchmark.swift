@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import GraphSandbox
+import Logging
+import MailpoolAMQP
+import MailpoolNotifications
+
+/// `mailpool-bench notifications`: one `mailpool notification-worker` process (release build) sending
+/// through the in-process Graph sandbox, RabbitMQ on loopback:
+/// 1. notifications per second end to end (enqueue → accepted by the sandbox) with a backlog;
+/// 2. at half that rate, p50/p99 latency from enqueue to acceptance;
+/// and the worker's resident memory. The per-sender rate limit and Graph pacing are off (they would
+/// cap one sender at 30 messages a minute); sandbox limits are off.
+struct NotificationBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "notifications", abstract: "Notification worker throughput, latency and memory.")
+
+    @Option(help: "Notifications in the throughput run.") var count = 20_000
+    @Option(help: "Seconds of the half-rate latency run.") var latencySeconds = 10.0
+    @Option(help: "Worker concurrency.") var concurrency = 64
+    @Option(help: "RabbitMQ node for rabbitmqctl.") var node = "rabbit@localhost"
+
+    func run() async throws {
+        let tenant = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9", client = "9e8d7c6b-5a49-4382-9170-f6e5d4c3b2a1", secret = "bench"
+        let sender = "notifications@contoso.example"
+        let sandbox = GraphSandbox(seed: SandboxSeed(tenants: [.init(id: tenant, apps: [.init(clientId: client, secrets: [.init(value: secret)])],
+                                                                     mailboxes: [.init(address: sender)])]))
+        let running = try await sandbox.start()
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("mailpool-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let accounts = work.appendingPathComponent("accounts.json").path
+        try #"{"accounts": [{"name": "Notifier", "useForNotification": true, "outbound": {"protocol": "GRAPH", "mailbox": "\#(sender)", "active": true, "tenantId": "\#(tenant)", "clientId": "\#(client)", "clientSecret": "\#(secret)", "authority": "\#(running.baseURL)", "graphBaseURL": "\#(running.baseURL)"}}]}"#
+            .write(toFile: accounts, atomically: true, encoding: .utf8)
+        let vhost = "mailpool-bench-\(UUID().uuidString.prefix(8).lowercased())"
+        try rabbitmqctl("add_vhost", vhost)
+        try rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        defer { try? rabbitmqctl("delete_vhost", vhost) }
+        let url = "amqp://guest:guest@127.0.0.1:5672/\(vhost)"
+        var quiet = Logger(label: "bench")
+        quiet.logLevel = .error
+        let connection = try await AMQPConnection.connect(AMQPConnectionOptions(urls: [try AMQPURL(url)], connectionName: "bench-enqueue"), logger: quiet)
+        try await connection.declare(NotificationNames.topology(ladder: RetryLadder()))
+
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mailpool")
+        worker.arguments = ["notification-worker", "--accounts", accounts, "--dedupe", work.appendingPathComponent("dedupe").path,
+                            "--per-minute", "0", "--request-quota", "0", "--concurrency", "\(concurrency)"]
+        worker.environment = ProcessInfo.processInfo.environment.merging(["MAILPOOL_AMQP_URL": url]) { $1 }
+        worker.standardError = FileHandle.nullDevice
+        try worker.run()
+        defer { worker.terminate() }
+        while try await connection.queueInfo(NotificationNames.queue).consumerCount == 0 { try await Task.sleep(for: .milliseconds(50)) }
+
+        // 1. Throughput with a backlog.
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<count {
+                if index >= 500 { try await group.next() }
+                group.addTask { try await enqueue("t-\(index)", connection) }
+            }
+            try await group.waitForAll()
+        }
+        while await sandbox.statistics().messagesSent < count { try await Task.sleep(for: .milliseconds(20)) }
+        let throughput = Double(count) / seconds(ContinuousClock.now - start)
+
+        // 2. Latency at half that rate.
+        let rate = throughput / 2
+        let total = Int(rate * latencySeconds)
+        var enqueued: [String: Double] = [:]
+        let paceStart = ContinuousClock.now
+        for index in 0..<total {
+            try await Task.sleep(until: paceStart + .microseconds(Int(Double(index) / rate * 1_000_000)))
+            let id = "l-\(index)"
+            enqueued[id] = Date().timeIntervalSince1970
+            try await enqueue(id, connection)
+        }
+        while await sandbox.statistics().messagesSent < count + total { try await Task.sleep(for: .milliseconds(20)) }
+        let latencies = await sandbox.sent(from: sender).compactMap { record -> Double? in
+            guard let id = record.internetMessageHeaders["x-mailpool-notification-id"], let sentAt = enqueued[id] else { return nil }
+            return (record.acceptedAt - sentAt) * 1000
+        }.sorted()
+        let (rss, peak) = memory(of: worker.processIdentifier)
+        worker.terminate()
+        worker.waitUntilExit()
+        await connection.close()
+        await running.stop()
+
+        print("Notifications: 1 worker process (concurrency \(concurrency)) → Graph sandbox sendMail, RabbitMQ on loopback, 2 cores shared")
+        print(String(format: "throughput: %d notifications in %.1f s = %.0f notifications/s (enqueue → accepted)", count,
+                     Double(count) / throughput, throughput))
+        print(String(format: "latency at %.0f/s (%d notifications): p50 %.1f ms, p99 %.1f ms, max %.1f ms", rate, latencies.count,
+                     percentile(latencies, 0.5), percentile(latencies, 0.99), latencies.last ?? 0))
+        print("worker memory: \(rss / 1024) MB resident at the end, \(peak / 1024) MB peak")
+    }
+
+    private func enqueue(_ id: String, _ connection: AMQPConnection) async throws {
+        let body = #"{"id":"\#(id)","to":[{"address":"buyer@customer.example"}],"subject":"CAR \#(id)","text":"Please respond within 10 days."}"#
+        try await connection.publish(OutgoingMessage(exchange: "", routingKey: NotificationNames.queue, body: Array(body.utf8),
+                                                     properties: AMQPProperties(contentType: "application/json", messageID: id)))
+    }
+
+    private func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    }
+
+    private func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// VmRSS and VmHWM (peak) of a process, in KB.
+    private func memory(of pid: Int32) -> (Int, Int) {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        func field(_ name: String) -> Int {
+            status.split(separator: "\n").first { $0.hasPrefix(name) }.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+        }
+        return (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    private func rabbitmqctl(_ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["rabbitmqctl", "-n", node] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ValidationError("rabbitmqctl \(arguments.joined(separator: " ")) failed") }
+    }
+}
