@@ -49,14 +49,18 @@ struct NotifyCommand: AsyncParsableCommand {
         if case .failure(let rejection) = NotificationValidator().validate(request, accounts: try accounts.catalog()) {
             throw ValidationError("not enqueued: \(rejection)")
         }
-        let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-notify"))
-        defer { Task { await connection.close() } }
-        try await connection.declare(NotificationNames.topology(ladder: RetryLadder()))
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        try await connection.publish(OutgoingMessage(
-            exchange: "", routingKey: NotificationNames.queue, body: Array(try encoder.encode(request)),
-            properties: AMQPProperties(contentType: "application/json", messageID: id)))
+        let message = OutgoingMessage(exchange: "", routingKey: NotificationNames.queue, body: Array(try encoder.encode(request)),
+                                      properties: AMQPProperties(contentType: "application/json", messageID: id))
+        let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-notify"))
+        do {
+            try await connection.declare(Topology(queues: [.quorum(NotificationNames.queue)]))
+            try await connection.publish(message)
+        } catch {
+            await connection.close()
+            throw error
+        }
         await connection.close()
         print("enqueued notification \(id)")
     }

@@ -4,7 +4,9 @@
 #   2. builds mailpool and round-trips messages through the broker;
 #   3. starts the Graph sandbox, tests the account's inbound and outbound sides;
 #   4. seeds three supplier emails, runs the poller and a fetch worker until the mailbox is empty,
-#      and shows the stored messages and the InboundMail events waiting downstream.
+#      and shows the stored messages and the InboundMail events waiting downstream;
+#   5. enqueues a notification with `mailpool notify`, runs a notification worker until the sandbox
+#      has accepted it, and shows what was sent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
@@ -52,4 +54,18 @@ echo "the first one:"
 curl -sf -X POST "$api/get" -H 'Content-Type: application/json' \
   -d '{"count":1,"ackmode":"reject_requeue_true","encoding":"auto"}' \
   | python3 -c 'import json,sys; print(json.dumps(json.loads(json.load(sys.stdin)[0]["payload"]), indent=2))'
+$mailpool notify --id quickstart-car-1042 --to buyer@customer.example --subject "Corrective action request CAR-1042" \
+  --text "Please respond within 10 days." --correlation car=CAR-1042
+$mailpool notification-worker --dedupe "$work/dedupe" >"$work/notifications.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -sf "$sandbox/_sandbox/mailboxes/$mailbox/sent" | grep -q quickstart-car-1042 && break
+  sleep 0.3
+done
+echo "sent by the notification worker:"
+curl -sf "$sandbox/_sandbox/mailboxes/$mailbox/sent" | python3 -c '
+import json, sys
+for record in json.load(sys.stdin):
+    if record["internetMessageHeaders"].get("x-mailpool-notification-id") == "quickstart-car-1042":
+        print(json.dumps({k: record[k] for k in ("subject", "from", "toRecipients", "body", "internetMessageHeaders")}, indent=2))'
 echo "quick start OK"
