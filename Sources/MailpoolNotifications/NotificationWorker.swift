@@ -52,16 +52,7 @@ public struct NotificationWorker: Service {
     public func run() async throws {
         try await connection.declare(NotificationNames.topology(ladder: options.ladder))
         dedupe.prune()
-        let consumer = try await connection.consume(queue: NotificationNames.queue, prefetch: options.concurrency)
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                for try await delivery in consumer {
-                    group.addTask { await handle(delivery) }
-                }
-            }
-        } onGracefulShutdown: {
-            consumer.cancel()
-        }
+        try await connection.consume(queue: NotificationNames.queue, prefetch: options.concurrency).handleConcurrently(handle)
     }
 
     func handle(_ delivery: AMQPDelivery) async {

@@ -48,17 +48,7 @@ public struct FetchWorker: Service {
 
     public func run() async throws {
         try await connection.declare(PipelineTopology.inbound)
-        let consumer = try await connection.consume(queue: PipelineNames.fetchQueue, prefetch: options.concurrency)
-        // Graceful shutdown: stop taking jobs; the jobs in hand finish (the loop ends when the stream does).
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                for try await delivery in consumer {
-                    group.addTask { await handle(delivery) }
-                }
-            }
-        } onGracefulShutdown: {
-            consumer.cancel()
-        }
+        try await connection.consume(queue: PipelineNames.fetchQueue, prefetch: options.concurrency).handleConcurrently(handle)
     }
 
     func handle(_ delivery: AMQPDelivery) async {

@@ -85,9 +85,9 @@ struct InboundBenchmark: AsyncParsableCommand {
         let catalog = try AccountCatalog(path: accountsPath, environment: [:], logger: quiet)
 
         let vhost = "mailpool-bench-\(UUID().uuidString.prefix(8).lowercased())"
-        try rabbitmqctl("add_vhost", vhost)
-        try rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-        defer { try? rabbitmqctl("delete_vhost", vhost) }
+        try rabbitmqctl(node: node, "add_vhost", vhost)
+        try rabbitmqctl(node: node, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        defer { try? rabbitmqctl(node: node, "delete_vhost", vhost) }
         func connect(_ name: String) async throws -> AMQPConnection {
             try await AMQPConnection.connect(AMQPConnectionOptions(urls: [try AMQPURL("amqp://guest:guest@127.0.0.1:5672/\(vhost)")],
                                                                    connectionName: name), logger: quiet)
@@ -123,16 +123,5 @@ struct InboundBenchmark: AsyncParsableCommand {
                       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
                       requests: graphRequests.values.reduce(0, +),
                       throttled: graphRequests.filter { $0.key.hasSuffix(" 429") }.values.reduce(0, +))
-    }
-
-    private func rabbitmqctl(_ arguments: String...) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["rabbitmqctl", "-n", node] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ValidationError("rabbitmqctl \(arguments.joined(separator: " ")) failed") }
     }
 }

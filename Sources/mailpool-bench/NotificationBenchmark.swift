@@ -32,9 +32,9 @@ struct NotificationBenchmark: AsyncParsableCommand {
         try #"{"accounts": [{"name": "Notifier", "useForNotification": true, "outbound": {"protocol": "GRAPH", "mailbox": "\#(sender)", "active": true, "tenantId": "\#(tenant)", "clientId": "\#(client)", "clientSecret": "\#(secret)", "authority": "\#(running.baseURL)", "graphBaseURL": "\#(running.baseURL)"}}]}"#
             .write(toFile: accounts, atomically: true, encoding: .utf8)
         let vhost = "mailpool-bench-\(UUID().uuidString.prefix(8).lowercased())"
-        try rabbitmqctl("add_vhost", vhost)
-        try rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-        defer { try? rabbitmqctl("delete_vhost", vhost) }
+        try rabbitmqctl(node: node, "add_vhost", vhost)
+        try rabbitmqctl(node: node, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        defer { try? rabbitmqctl(node: node, "delete_vhost", vhost) }
         let url = "amqp://guest:guest@127.0.0.1:5672/\(vhost)"
         var quiet = Logger(label: "bench")
         quiet.logLevel = .error
@@ -114,16 +114,5 @@ struct NotificationBenchmark: AsyncParsableCommand {
             status.split(separator: "\n").first { $0.hasPrefix(name) }.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
         }
         return (field("VmRSS:"), field("VmHWM:"))
-    }
-
-    private func rabbitmqctl(_ arguments: String...) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["rabbitmqctl", "-n", node] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ValidationError("rabbitmqctl \(arguments.joined(separator: " ")) failed") }
     }
 }
