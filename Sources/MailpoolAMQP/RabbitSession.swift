@@ -125,10 +125,13 @@ final class RabbitSession {
 
     // MARK: Frames
 
-    /// The next frame if one is ready now, nil otherwise. Also sends and checks heartbeats.
+    /// The next frame if one is ready now, nil otherwise. Also sends heartbeats that are due and
+    /// notices missed ones (``AMQPError/connectionLost(_:)``). The timeout is one microsecond, not zero:
+    /// rabbitmq-c treats a zero timeout as "immediately", which always comes before the heartbeat
+    /// deadline, so it would never report a heartbeat timeout.
     func nextFrame() throws(AMQPError) -> amqp_frame_t? {
         var frame = amqp_frame_t()
-        var immediately = timeval(tv_sec: 0, tv_usec: 0)
+        var immediately = timeval(tv_sec: 0, tv_usec: 1)
         let status = amqp_simple_wait_frame_noblock(state, &frame, &immediately)
         if status == AMQP_STATUS_TIMEOUT.rawValue { return nil }
         try checkStatus(status)

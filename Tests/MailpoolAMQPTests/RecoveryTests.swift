@@ -1,3 +1,4 @@
+import Foundation
 import MailpoolAMQP
 import Synchronization
 import Testing
@@ -89,4 +90,52 @@ import Testing
         try await connection.deleteQueue(queue)
         await connection.close()
     }
+}
+
+@Suite struct HeartbeatTests {
+    /// The network goes silent (a TCP relay between client and broker is frozen with SIGSTOP): no
+    /// error, no close, just no bytes. The missed heartbeats are noticed, the connection is dropped and
+    /// re-established once the path is back, and work goes on.
+    @Test func silentConnectionIsDetectedByHeartbeatsAndRecovered() async throws {
+        let port = 15_600 + Int.random(in: 0..<300)
+        let broker = try AMQPURL(Broker.url)
+        let relay = Process()
+        relay.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        relay.arguments = ["socat", "TCP-LISTEN:\(port),fork,reuseaddr,bind=127.0.0.1", "TCP:\(broker.host):\(broker.port)"]
+        try relay.run()
+        // socat forks a process per connection; signals go to all of them by their command line.
+        let pattern = "TCP-LISTEN:\(port),"
+        defer {
+            signalRelay("CONT", pattern)
+            signalRelay("KILL", pattern)
+        }
+        try await Task.sleep(for: .milliseconds(300))
+
+        var options = try Broker.options(name: "heartbeat")
+        options.urls = [try AMQPURL("amqp://\(broker.user):\(broker.password)@127.0.0.1:\(port)/%2f")]
+        options.heartbeat = 1
+        options.connectTimeout = 1
+        let connection = try await AMQPConnection.connect(options)
+        let queue = Broker.uniqueName("heartbeat")
+        try await connection.declare(Topology(queues: [.quorum(queue)]))
+
+        signalRelay("STOP", pattern)
+        try await Task.sleep(for: .seconds(4))  // more than two missed heartbeats
+        signalRelay("CONT", pattern)
+
+        try await eventually(within: 20) { connection.connectionCount >= 2 }
+        try await connection.publish(OutgoingMessage(exchange: "", routingKey: queue, body: "after".bytes))
+        #expect(try await connection.queueInfo(queue).messageCount == 1)
+        try await connection.deleteQueue(queue)
+        await connection.close()
+    }
+}
+
+/// Sends `signal` to every process whose command line contains `pattern`.
+private func signalRelay(_ signal: String, _ pattern: String) {
+    let pkill = Process()
+    pkill.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    pkill.arguments = ["pkill", "-\(signal)", "-f", pattern]
+    try? pkill.run()
+    pkill.waitUntilExit()
 }

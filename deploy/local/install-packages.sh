@@ -10,6 +10,7 @@ packages=(
   dovecot-imapd          # IMAP4 server the legacy-protocol tests run against
   dovecot-pop3d          # POP3 server likewise
   openssl                # makes the throw-away CA for the TLS listeners
+  socat                  # a TCP relay the heartbeat test freezes to cut a connection silently
   docker-compose         # validates docker-compose.yml offline (no engine runs here)
 )
 # Python tools the tests use: jsonschema (validates events against deploy/schemas), aiosmtpd (the test
