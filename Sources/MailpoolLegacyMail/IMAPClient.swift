@@ -72,13 +72,7 @@ public struct IMAPClient: Sendable {
     }
 
     private func perform(_ request: MailRequest, into sink: ResponseSink, command: String) async throws(LegacyMailError) -> CurlResponse {
-        do {
-            return try await engine.perform(request, into: sink)
-        } catch let error as CurlError {
-            throw LegacyMailError(error, command: command)
-        } catch {
-            throw .connection(server: endpoint.host, detail: "\(error)")
-        }
+        try await engine.mailCommand(request, into: sink, command: command, server: endpoint.host)
     }
 
     private func url(_ folder: String) -> String {

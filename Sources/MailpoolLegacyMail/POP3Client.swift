@@ -44,12 +44,6 @@ public struct POP3Client: Sendable {
     }
 
     private func perform(_ request: MailRequest, into sink: ResponseSink, command: String) async throws(LegacyMailError) -> CurlResponse {
-        do {
-            return try await engine.perform(request, into: sink)
-        } catch let error as CurlError {
-            throw LegacyMailError(error, command: command)
-        } catch {
-            throw .connection(server: endpoint.host, detail: "\(error)")
-        }
+        try await engine.mailCommand(request, into: sink, command: command, server: endpoint.host)
     }
 }

@@ -16,12 +16,6 @@ public struct SMTPClient: Sendable {
         let request = MailRequest(url: endpoint.baseURL("smtp"), user: endpoint.user, password: endpoint.password,
                                   requireTLS: true, caFile: endpoint.caFile, upload: message,
                                   mailFrom: "<\(sender)>", recipients: recipients.map { "<\($0)>" })
-        do {
-            _ = try await engine.perform(request)
-        } catch let error as CurlError {
-            throw LegacyMailError(error, command: "MAIL/RCPT/DATA")
-        } catch {
-            throw .connection(server: endpoint.host, detail: "\(error)")
-        }
+        _ = try await engine.mailCommand(request, command: "MAIL/RCPT/DATA", server: endpoint.host)
     }
 }
