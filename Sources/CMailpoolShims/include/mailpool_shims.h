@@ -43,7 +43,6 @@ CURLcode mp_curl_set_header_callback(CURL *handle, curl_write_callback callback,
 CURLcode mp_curl_set_read_callback(CURL *handle, curl_read_callback callback, void *userdata);
 /* curl_easy_getinfo is variadic too. */
 CURLcode mp_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
-CURLcode mp_curl_getinfo_offset(CURL *handle, CURLINFO info, curl_off_t *value);
 /* curl_multi_setopt likewise. */
 CURLMcode mp_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
 
