@@ -112,6 +112,7 @@ let package = Package(
         .target(
             name: "GraphSandbox",
             dependencies: [
+                "MailpoolCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,4 +1,5 @@
 import Foundation
+import MailpoolCore
 
 /// Builds RFC 5322 MIME for seeded and sent messages: a text or HTML part and base64 attachments.
 enum MIMEBuilder {
@@ -10,7 +11,7 @@ enum MIMEBuilder {
         if !message.ccRecipients.isEmpty { header("Cc", message.ccRecipients.map(format).joined(separator: ", ")) }
         if !message.replyTo.isEmpty { header("Reply-To", message.replyTo.map(format).joined(separator: ", ")) }
         header("Subject", message.subject)
-        header("Date", rfc5322Date(message.receivedDateTime))
+        header("Date", RFC5322Date.string(secondsSince1970: message.receivedDateTime.timeIntervalSince1970))
         header("Message-ID", message.internetMessageID)
         header("MIME-Version", "1.0")
         let bodyType = message.body.contentType.lowercased() == "html" ? "text/html" : "text/plain"
@@ -37,13 +38,5 @@ enum MIMEBuilder {
     private static func format(_ address: EmailAddress) -> String {
         guard let name = address.name, !name.isEmpty else { return address.address }
         return "\"\(name)\" <\(address.address)>"
-    }
-
-    private static func rfc5322Date(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
-        return formatter.string(from: date)
     }
 }

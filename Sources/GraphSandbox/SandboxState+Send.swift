@@ -112,7 +112,7 @@ extension SandboxState {
                                message: "At least one recipient isn't valid., A message can't be sent because it contains no recipients.")
         }
         message.isDraft = false
-        message.mime = ByteBuffer(bytes: MIMEBuilder.build(message))
+        message.mime = ByteBuffer()  // built when first read (`$value`), like a draft's
         counters.messagesSent += 1
         mailboxes[key]!.sent.append(SentRecord(
             id: message.immutableID, subject: message.subject, from: mailbox(key).address,

@@ -25,8 +25,8 @@ struct StoredMessage: Sendable {
     var extendedProperties: [String: String] = [:]
     /// Bumped on every change, for delta queries.
     var changeSequence: Int
-    /// Empty for drafts created through the API until it is sent or read. A ByteBuffer, so that serving
-    /// `$value` shares the bytes instead of copying them.
+    /// Empty for messages created through the API (drafts, sent mail) until first read; seeded messages
+    /// have it from the start. A ByteBuffer, so that serving `$value` shares the bytes instead of copying them.
     var mime: ByteBuffer
 
     var hasAttachments: Bool { attachments.contains { !$0.isInline } }

@@ -1,4 +1,5 @@
 import Foundation
+import MailpoolCore
 
 /// Builds an RFC 5322 message for SMTP: headers (non-ASCII words encoded per RFC 2047), a text and/or
 /// HTML body (multipart/alternative when both), attachments in base64 (multipart/mixed).
@@ -53,7 +54,7 @@ public struct MIMEComposer: Sendable {
         if !to.isEmpty { head += "To: \(to.map(Self.mailbox).joined(separator: ", "))\r\n" }
         if !cc.isEmpty { head += "Cc: \(cc.map(Self.mailbox).joined(separator: ", "))\r\n" }
         if !replyTo.isEmpty { head += "Reply-To: \(replyTo.map(Self.mailbox).joined(separator: ", "))\r\n" }
-        head += "Subject: \(Self.encodedWord(subject))\r\nDate: \(Self.rfc5322(date))\r\nMessage-ID: \(messageID)\r\nMIME-Version: 1.0\r\n"
+        head += "Subject: \(Self.encodedWord(subject))\r\nDate: \(RFC5322Date.string(secondsSince1970: date.timeIntervalSince1970))\r\nMessage-ID: \(messageID)\r\nMIME-Version: 1.0\r\n"
         if let importance, importance != "normal" { head += "Importance: \(importance)\r\n" }
         for header in headers { head += "\(header.name): \(header.value)\r\n" }
         var body = Self.textPart(text: text, html: html)
@@ -96,13 +97,5 @@ public struct MIMEComposer: Sendable {
     static func encodedWord(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { $0.value > 126 || $0.value < 32 || $0 == "\"" }) else { return text }
         return "=?UTF-8?B?\(Data(text.utf8).base64EncodedString())?="
-    }
-
-    private static func rfc5322(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
-        return formatter.string(from: date)
     }
 }

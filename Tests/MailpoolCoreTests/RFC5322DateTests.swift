@@ -1,0 +1,7 @@
+import MailpoolCore
+import Testing
+
+@Test func rfc5322DatesAreUTCWithEnglishNames() {
+    #expect(RFC5322Date.string(secondsSince1970: 0) == "Thu, 01 Jan 1970 00:00:00 +0000")
+    #expect(RFC5322Date.string(secondsSince1970: 1_795_773_600) == "Fri, 27 Nov 2026 10:00:00 +0000")
+}
