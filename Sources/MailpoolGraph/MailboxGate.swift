@@ -15,10 +15,12 @@ actor MailboxGate {
     }
 
     /// Runs `body` holding one of the mailbox's slots, once the mailbox's pace allows another request.
+    /// The pace is taken last, right before the request goes out, so that requests reach the server
+    /// spaced as they were admitted rather than bunched up behind the concurrency limit.
     func withSlot<T: Sendable>(_ mailbox: String, _ body: @Sendable () async throws -> T) async throws -> T {
-        try await paced(mailbox)
         await acquire(mailbox)
         defer { release(mailbox) }
+        try await paced(mailbox)
         return try await body()
     }
 
