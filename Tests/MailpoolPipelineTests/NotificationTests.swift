@@ -33,7 +33,8 @@ import Testing
         try fixture.writeNotificationAccounts()
         await fixture.sandbox.setFaults(SandboxFaults(serviceUnavailableRate: 0.3, throttleRate: 0.05, throttleRetryAfterSeconds: 1))
         let connection = try await fixture.notificationConnection()
-        try await fixture.startNotificationWorker(ladder: RetryLadder(delays: [0.2, 0.4, 0.8, 1.6, 3.2]), clientAttempts: 2)
+        // 3 client attempts and 5 ladder steps: a notification exhausts them with a chance near 2 in 10 million.
+        try await fixture.startNotificationWorker(ladder: RetryLadder(delays: [0.2, 0.4, 0.8, 1.6, 3.2]), clientAttempts: 3)
         for index in 0..<300 { try await fixture.enqueue(notification("f-\(index)"), on: connection) }
         try await eventually(within: 90, "not all sent") { await fixture.sentCounts().count == 300 }
         try await Task.sleep(for: .seconds(1))
