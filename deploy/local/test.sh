@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, starts the servers the tests use on loopback (RabbitMQ,
-# Dovecot; the Graph sandbox runs inside the tests), and runs every test against them. Tests that need
-# a server fail (never skip) when it is not there.
+# Dovecot, an SMTP server; the Graph sandbox runs inside the tests), validates the container files,
+# and runs every test against them. Tests that need a server fail (never skip) when it is not there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
