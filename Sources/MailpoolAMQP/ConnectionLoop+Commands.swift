@@ -57,14 +57,6 @@ extension ConnectionLoop {
             try rpc(command, continuation) { () throws(AMQPError) in
                 try session.declare(Topology(queues: [queue]), on: Self.controlChannel)
             }
-        case .purgeQueue(let name, let continuation):
-            try rpc(command, continuation) { () throws(AMQPError) in
-                try session.purgeQueue(name, on: Self.controlChannel)
-            }
-        case .declareTransient(let queue, let continuation):
-            try rpc(command, continuation) { () throws(AMQPError) in
-                try session.declare(Topology(queues: [queue]), on: Self.controlChannel)
-            }
         case .consume(let registration, let continuation):
             try rpc(command, continuation) { () throws(AMQPError) in
                 consumers[registration.tag] = registration
