@@ -1,4 +1,5 @@
 import Foundation
+import MailpoolCore
 
 /// What an InboundMail event needs from a stored MIME message (headers and the attachments' names,
 /// types and decoded sizes), read line by line so that a large message is never held in memory.
@@ -111,13 +112,7 @@ struct MIMESummary {
     }
 
     private static func date(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        for format in ["EEE, d MMM yyyy HH:mm:ss Z", "d MMM yyyy HH:mm:ss Z"] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: text.components(separatedBy: " (").first ?? text) { return date }
-        }
-        return nil
+        RFC5322Date.parse(text).map(Date.init(timeIntervalSince1970:))
     }
 }
 

@@ -46,6 +46,7 @@ import Testing
         #expect(sample.cc.map(\.address) == ["qa@contoso.example"])
         #expect(sample.attachments == [.init(name: "coa-5.pdf", contentType: "application/pdf", size: 3000)])
         #expect(sample.internetMessageID?.hasPrefix("<coa-5-") == true)
+        #expect(sample.receivedAt == Date(timeIntervalSince1970: 1_795_773_600))  // its Date: header
         let pop = all.filter { $0.account == "POP" }
         #expect(pop.count == 12 && pop.allSatisfy { $0.dedupeKey.hasPrefix("pop3:") } && pop.filter { !$0.attachments.isEmpty }.count == 3)
         #expect(all.filter { $0.account == "STARTTLS" }.count == 3)
