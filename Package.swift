@@ -83,6 +83,7 @@ let package = Package(
             dependencies: [
                 "MailpoolAMQP",
                 "MailpoolAccounts",
+                "MailpoolCore",
                 "MailpoolGraph",
                 "MailpoolLegacyMail",
                 .product(name: "Crypto", package: "swift-crypto"),

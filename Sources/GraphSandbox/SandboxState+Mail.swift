@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MailpoolCore
 import NIOCore
 
 /// Reading and changing mail: listing, delta, single messages, attachments, mark read, move, seeding.
@@ -185,8 +186,4 @@ extension Array where Element == UInt8 {
 
 extension ByteBuffer {
     var sha256Hex: String { SHA256.hash(data: readableBytesView).hexString }
-}
-
-extension SHA256Digest {
-    var hexString: String { map { String(format: "%02x", $0) }.joined() }
 }

@@ -1,62 +1,162 @@
 import Crypto
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The IDs of notifications the mail server accepted, as files in a directory (a volume shared by the
-/// pool's containers): `<root>/<h[0..2]>/<h>` with `h` the SHA-256 of the ID. A notification whose ID is
-/// here is not sent again. Entries older than the retention are pruned, which bounds the window the
-/// protection covers (7 days by default).
-public struct DedupeStore: Sendable {
+/// The IDs of notifications the mail server accepted, shared by the pool through a directory (a volume
+/// all workers mount). A notification whose ID is here is not sent again.
+///
+/// Each store appends 16-byte records (the first half of the ID's SHA-256) to a log of its own, one per
+/// UTC hour: `<root>/<yyyyMMddHH>/<writer>.ids`. It keeps the IDs of the window in memory (about 32 bytes
+/// each) and reads what the other workers appended: at most every `peerInterval`, and at once when asked
+/// for a `thorough` check (a retry or redelivery, when another worker may have just sent it). Hours older
+/// than the window are deleted. A record survives the process being killed; it is not flushed to disk,
+/// so an operating-system crash may lose the last seconds of records — for Graph senders the Sent Items
+/// check still stops a resend then.
+public final class DedupeStore: Sendable {
     public let root: String
-    public let retention: Double
+    /// How long an ID is remembered, in seconds.
+    public let window: Double
+    let peerInterval: Duration
+    private let writer: String
+    private let state = Mutex(State())
 
-    public init(root: String, retention: Double = 7 * 24 * 3600) throws {
+    private struct State {
+        var hours: [String: Set<UInt128>] = [:]
+        /// Other writers' logs of recent hours, by path: bytes already read.
+        var tailed: [String: Int] = [:]
+        /// This writer's current log: its hour (hours since 1970) and directory name.
+        var ownHour = (number: -1, name: "")
+        var ownDescriptor: Int32 = -1
+        var lastPeerRead: ContinuousClock.Instant?
+    }
+
+    /// Loads the records of the last `window` seconds from `root` (created if missing).
+    public init(root: String, window: Double = 24 * 3600, peerInterval: Duration = .milliseconds(100)) throws {
         self.root = root
-        self.retention = retention
+        self.window = window
+        self.peerInterval = peerInterval
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count - 1)
+        let name = String(cString: host).filter { $0.isLetter || $0.isNumber || $0 == "-" }
+        writer = "\(name.isEmpty ? "worker" : name)-\(getpid())-\(UInt32.random(in: .min ... .max))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        state.withLock { state in
+            prune(&state, now: Date())
+            readPeers(&state, now: Date())
+        }
     }
 
-    public func contains(_ id: String) -> Bool {
-        FileManager.default.fileExists(atPath: path(id))
+    deinit {
+        state.withLock { if $0.ownDescriptor >= 0 { close($0.ownDescriptor) } }
     }
 
-    /// Records that `id` was accepted. The record survives the process being killed; it is not flushed
-    /// to disk (an fsync per message would cap a worker at a few hundred a second), so an operating
-    /// system crash may lose the last seconds of records — for Graph senders the Sent Items check still
-    /// stops a resend then.
+    /// Whether `id` was recorded within the window. `thorough` reads the other workers' latest records
+    /// first; otherwise they are read if the last look is older than `peerInterval`.
+    public func contains(_ id: String, thorough: Bool = false) -> Bool {
+        let key = Self.key(id)
+        return state.withLock { state in
+            let now = ContinuousClock.now
+            if thorough || state.lastPeerRead.map({ now - $0 >= peerInterval }) ?? true {
+                readPeers(&state, now: Date())
+                state.lastPeerRead = now
+            }
+            return state.hours.values.contains { $0.contains(key) }
+        }
+    }
+
+    /// Records that `id` was accepted: one append to this writer's log of the current hour.
     public func record(_ id: String) throws {
-        let file = path(id)
-        var descriptor = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        if descriptor < 0 && errno == ENOENT {
-            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            descriptor = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        var key = Self.key(id)
+        let now = Date()
+        let hour = Int(now.timeIntervalSince1970) / 3600
+        try state.withLock { state in
+            if hour != state.ownHour.number || state.ownDescriptor < 0 {
+                if state.ownDescriptor >= 0 { close(state.ownDescriptor) }
+                state.ownDescriptor = -1
+                let name = Self.hourName(now)
+                mkdir("\(root)/\(name)", 0o755)
+                let descriptor = open("\(root)/\(name)/\(writer).ids", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+                guard descriptor >= 0 else { throw Self.failure("cannot open a dedupe log in \(root)/\(name)") }
+                state.ownDescriptor = descriptor
+                state.ownHour = (hour, name)
+                prune(&state, now: now)
+            }
+            let written = withUnsafeBytes(of: &key) { write(state.ownDescriptor, $0.baseAddress, 16) }
+            guard written == 16 else { throw Self.failure("cannot append to the dedupe log \(root)/\(state.ownHour.name)/\(writer).ids") }
+            state.hours[state.ownHour.name, default: []].insert(key)
         }
-        guard descriptor >= 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file, NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)])
-        }
-        close(descriptor)
     }
 
-    /// Removes entries older than the retention; returns how many.
-    @discardableResult
-    public func prune(now: Date = Date()) -> Int {
-        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return 0 }
-        var removed = 0
-        for case let relative as String in enumerator {
-            let full = "\(root)/\(relative)"
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: full),
-                  attributes[.type] as? FileAttributeType == .typeRegular,
-                  let modified = attributes[.modificationDate] as? Date,
-                  now.timeIntervalSince(modified) > retention else { continue }
-            if (try? FileManager.default.removeItem(atPath: full)) != nil { removed += 1 }
+    /// Reads the other writers' logs: new hours in full, the last two hours from where it stopped.
+    private func readPeers(_ state: inout State, now: Date) {
+        let live = Set([Self.hourName(now), Self.hourName(now - 3600)])
+        for hour in hourDirectories(now: now) {
+            let known = state.hours[hour] != nil
+            guard !known || live.contains(hour) else { continue }
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: "\(root)/\(hour)")) ?? []
+            var keys = state.hours[hour] ?? []
+            for file in files where file.hasSuffix(".ids") && file != "\(writer).ids" {
+                let path = "\(root)/\(hour)/\(file)"
+                let start = state.tailed[path] ?? 0
+                let end = Self.readRecords(path, from: start) { keys.insert($0) }
+                if live.contains(hour) { state.tailed[path] = end }
+            }
+            state.hours[hour] = keys
         }
-        return removed
+        state.tailed = state.tailed.filter { path, _ in live.contains { path.hasPrefix("\(root)/\($0)/") } }
     }
 
-    private func path(_ id: String) -> String {
-        let hash = SHA256.hash(data: Data(id.utf8)).map { String(format: "%02x", $0) }.joined()
-        return "\(root)/\(hash.prefix(2))/\(hash)"
+    /// Forgets and deletes the hours older than the window.
+    private func prune(_ state: inout State, now: Date) {
+        let oldest = Self.hourName(now - window)
+        for hour in state.hours.keys where hour < oldest { state.hours[hour] = nil }
+        for hour in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where Self.isHourName(hour) && hour < oldest {
+            try? FileManager.default.removeItem(atPath: "\(root)/\(hour)")
+        }
+    }
+
+    private func hourDirectories(now: Date) -> [String] {
+        let oldest = Self.hourName(now - window)
+        return ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { Self.isHourName($0) && $0 >= oldest }
+    }
+
+    /// Calls `body` for each whole record from byte `offset` on; returns the offset after the last one.
+    private static func readRecords(_ path: String, from offset: Int, _ body: (UInt128) -> Void) -> Int {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return offset }
+        defer { close(descriptor) }
+        var position = offset
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(position)) }
+            let whole = count > 0 ? count - count % 16 : 0
+            guard whole > 0 else { return position }
+            buffer.withUnsafeBytes { bytes in
+                for start in stride(from: 0, to: whole, by: 16) { body(bytes.loadUnaligned(fromByteOffset: start, as: UInt128.self)) }
+            }
+            position += whole
+        }
+    }
+
+    private static func key(_ id: String) -> UInt128 {
+        SHA256.hash(data: Data(id.utf8)).withUnsafeBytes { $0.loadUnaligned(as: UInt128.self) }
+    }
+
+    private static func hourName(_ date: Date) -> String {
+        var time = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return String(format: "%04d%02d%02d%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour)
+    }
+
+    private static func isHourName(_ name: String) -> Bool {
+        name.utf8.count == 10 && name.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    private static func failure(_ message: String) -> CocoaError {
+        CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "\(message): \(String(cString: strerror(errno)))"])
     }
 }

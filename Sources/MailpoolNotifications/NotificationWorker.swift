@@ -51,7 +51,6 @@ public struct NotificationWorker: Service {
 
     public func run() async throws {
         try await connection.declare(NotificationNames.topology(ladder: options.ladder))
-        dedupe.prune()
         try await connection.consume(queue: NotificationNames.queue, prefetch: options.concurrency).handleConcurrently(handle)
     }
 
@@ -76,7 +75,7 @@ public struct NotificationWorker: Service {
             return
         }
         do {
-            if dedupe.contains(notification.request.id) {
+            if dedupe.contains(notification.request.id, thorough: attempts > 0 || delivery.redelivered) {
                 logger.info("already sent; not sending again")
                 delivery.ack()
                 return

@@ -64,7 +64,7 @@ public struct FetchWorker: Service {
         guard let account = catalog.account(named: job.account), let inbound = account.inbound,
               inbound.mailbox.lowercased() == job.mailbox.lowercased(), let fetcher = fetchers[inbound.server.protocolName] else {
             logger.warning("the job's account or mailbox is no longer configured; dropping the job")
-            try? await connection.purgeQueue(PipelineNames.pendingQueue(mailbox: job.mailbox))
+            _ = try? await connection.purgeQueue(PipelineNames.pendingQueue(mailbox: job.mailbox))
             delivery.ack()
             return
         }

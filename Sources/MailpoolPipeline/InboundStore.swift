@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MailpoolCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,7 +27,7 @@ public struct InboundStore: Sendable {
     /// Moves a finished download into place; returns its path relative to the root, size and SHA-256.
     public func commit(_ incoming: String, accountSlug: String, dedupeKey: String) throws -> (path: String, size: Int, sha256: String) {
         let (size, digest) = try Self.digest(of: incoming)
-        let key = SHA256.hash(data: Data(dedupeKey.utf8)).map { String(format: "%02x", $0) }.joined()
+        let key = SHA256.hash(data: Data(dedupeKey.utf8)).hexString
         let directory = "\(accountSlug)/\(key.prefix(2))"
         try FileManager.default.createDirectory(atPath: "\(root)/\(directory)", withIntermediateDirectories: true)
         let relative = "\(directory)/\(key).eml"
@@ -51,7 +52,7 @@ public struct InboundStore: Sendable {
             hasher.update(data: chunk)
             size += chunk.count
         }
-        return (size, hasher.finalize().map { String(format: "%02x", $0) }.joined())
+        return (size, hasher.finalize().hexString)
     }
 
     private static func syncDirectory(_ path: String) {

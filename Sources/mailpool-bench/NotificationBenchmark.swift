@@ -17,20 +17,23 @@ struct NotificationBenchmark: AsyncParsableCommand {
     @Option(help: "Notifications in the throughput run.") var count = 20_000
     @Option(help: "Seconds of the half-rate latency run.") var latencySeconds = 10.0
     @Option(help: "Worker concurrency.") var concurrency = 64
+    @Option(help: "Sender mailboxes the notifications are spread over (Exchange allows 4 concurrent requests per mailbox).") var senders = 8
     @Option(help: "RabbitMQ node for rabbitmqctl.") var node = "rabbit@localhost"
 
     func run() async throws {
         let tenant = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9", client = "9e8d7c6b-5a49-4382-9170-f6e5d4c3b2a1", secret = "bench"
-        let sender = "notifications@contoso.example"
+        let mailboxes = (0..<senders).map { "notifications\($0)@contoso.example" }
         let sandbox = GraphSandbox(seed: SandboxSeed(tenants: [.init(id: tenant, apps: [.init(clientId: client, secrets: [.init(value: secret)])],
-                                                                     mailboxes: [.init(address: sender)])]))
+                                                                     mailboxes: mailboxes.map { .init(address: $0) })]))
         let running = try await sandbox.start()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("mailpool-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
         let accounts = work.appendingPathComponent("accounts.json").path
-        try #"{"accounts": [{"name": "Notifier", "useForNotification": true, "outbound": {"protocol": "GRAPH", "mailbox": "\#(sender)", "active": true, "tenantId": "\#(tenant)", "clientId": "\#(client)", "clientSecret": "\#(secret)", "authority": "\#(running.baseURL)", "graphBaseURL": "\#(running.baseURL)"}}]}"#
-            .write(toFile: accounts, atomically: true, encoding: .utf8)
+        let entries = mailboxes.enumerated().map { index, mailbox in
+            #"{"name": "Notifier \#(index)", "useForNotification": \#(index == 0), "outbound": {"protocol": "GRAPH", "mailbox": "\#(mailbox)", "active": true, "tenantId": "\#(tenant)", "clientId": "\#(client)", "clientSecret": "\#(secret)", "authority": "\#(running.baseURL)", "graphBaseURL": "\#(running.baseURL)"}}"#
+        }
+        try #"{"accounts": [\#(entries.joined(separator: ","))]}"#.write(toFile: accounts, atomically: true, encoding: .utf8)
         let vhost = "mailpool-bench-\(UUID().uuidString.prefix(8).lowercased())"
         try rabbitmqctl(node: node, "add_vhost", vhost)
         try rabbitmqctl(node: node, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
@@ -75,7 +78,9 @@ struct NotificationBenchmark: AsyncParsableCommand {
             try await enqueue(id, connection)
         }
         while await sandbox.statistics().messagesSent < count + total { try await Task.sleep(for: .milliseconds(20)) }
-        let latencies = await sandbox.sent(from: sender).compactMap { record -> Double? in
+        var records: [SentRecord] = []
+        for mailbox in mailboxes { records += await sandbox.sent(from: mailbox) }
+        let latencies = records.compactMap { record -> Double? in
             guard let id = record.internetMessageHeaders["x-mailpool-notification-id"], let sentAt = enqueued[id] else { return nil }
             return (record.acceptedAt - sentAt) * 1000
         }.sorted()
@@ -85,7 +90,7 @@ struct NotificationBenchmark: AsyncParsableCommand {
         await connection.close()
         await running.stop()
 
-        print("Notifications: 1 worker process (concurrency \(concurrency)) → Graph sandbox sendMail, RabbitMQ on loopback, 2 cores shared")
+        print("Notifications: 1 worker process (concurrency \(concurrency)), \(senders) sender mailboxes → Graph sandbox sendMail, RabbitMQ on loopback, 2 cores shared")
         print(String(format: "throughput: %d notifications in %.1f s = %.0f notifications/s (enqueue → accepted)", count,
                      Double(count) / throughput, throughput))
         print(String(format: "latency at %.0f/s (%d notifications): p50 %.1f ms, p99 %.1f ms, max %.1f ms", rate, latencies.count,
@@ -94,7 +99,8 @@ struct NotificationBenchmark: AsyncParsableCommand {
     }
 
     private func enqueue(_ id: String, _ connection: AMQPConnection) async throws {
-        let body = #"{"id":"\#(id)","to":[{"address":"buyer@customer.example"}],"subject":"CAR \#(id)","text":"Please respond within 10 days."}"#
+        let account = "Notifier \(abs(id.hashValue) % senders)"
+        let body = #"{"id":"\#(id)","account":"\#(account)","to":[{"address":"buyer@customer.example"}],"subject":"CAR \#(id)","text":"Please respond within 10 days."}"#
         try await connection.publish(OutgoingMessage(exchange: "", routingKey: NotificationNames.queue, body: Array(body.utf8),
                                                      properties: AMQPProperties(contentType: "application/json", messageID: id)))
     }

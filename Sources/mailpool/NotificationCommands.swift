@@ -86,6 +86,7 @@ struct NotificationWorkerCommand: AsyncParsableCommand {
     @OptionGroup var broker: BrokerOptions
     @OptionGroup var accounts: AccountsOptions
     @Option(help: "Directory of the dedupe records (a volume shared by the pool).") var dedupe = "notification-dedupe"
+    @Option(help: "Hours a sent notification's id is remembered (kept in memory, about 32 bytes per id).") var dedupeHours = 24.0
     @Option(help: "Notifications sent at once.") var concurrency: UInt16 = 32
     @Option(help: "Retry delays in seconds, comma-separated.") var retryLadder = "10,60,300,1800,7200"
     @Option(help: "Messages per minute per sender mailbox across the pool (0: no limit).") var perMinute = 30
@@ -94,6 +95,7 @@ struct NotificationWorkerCommand: AsyncParsableCommand {
     func run() async throws {
         let delays = retryLadder.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard !delays.isEmpty, delays.allSatisfy({ $0 > 0 }) else { throw ValidationError("--retry-ladder needs positive numbers") }
+        guard dedupeHours > 0 else { throw ValidationError("--dedupe-hours must be positive") }
         let catalog = try accounts.catalog()
         let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-notification-worker"))
         let context = GraphContext(pacing: requestQuota > 0 ? RequestPacing(requestsPerWindow: requestQuota) : nil)
@@ -101,7 +103,7 @@ struct NotificationWorkerCommand: AsyncParsableCommand {
             connection: connection, catalog: catalog,
             senders: ["GRAPH": GraphNotificationSender(clients: GraphClients(context: context)),
                       "SMTP": SMTPNotificationSender(engine: context.engine)],
-            dedupe: try DedupeStore(root: dedupe),
+            dedupe: try DedupeStore(root: dedupe, window: dedupeHours * 3600),
             rate: perMinute > 0 ? SendRateLimiter(connection: connection, perMinute: perMinute) : nil,
             options: .init(concurrency: concurrency, ladder: RetryLadder(delays: delays)))
         try await ServiceGroup(configuration: .init(
