@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mailpool", targets: ["mailpool"]),
+        .executable(name: "mailpool-sandbox", targets: ["mailpool-sandbox"]),
         .executable(name: "mailpool-bench", targets: ["mailpool-bench"]),
         .library(name: "MailpoolAMQP", targets: ["MailpoolAMQP"]),
         .library(name: "MailpoolGraph", targets: ["MailpoolGraph"]),
@@ -131,6 +132,16 @@ let package = Package(
                 "MailpoolGraph",
                 "MailpoolPipeline",
                 "MailpoolNotifications",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // The Graph sandbox as a server of its own (quick start, Compose).
+        .executableTarget(
+            name: "mailpool-sandbox",
+            dependencies: [
                 "GraphSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -62,10 +62,10 @@ public struct NotificationValidator: Sendable {
             headerFields.append(("attachments[\(index)].contentType", attachment.contentType))
         }
         for (key, value) in request.correlation ?? [:] { headerFields.append(("correlation.\(key)", key + value)) }
-        if let field = headerFields.first(where: { $0.1.contains("\r") || $0.1.contains("\n") }) {
+        if let field = headerFields.first(where: { $0.1.utf8.contains { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") } }) {
             return .failure(.init(kind: "header-injection", detail: "\(field.0) contains CR or LF"))
         }
-        guard !request.id.trimmingCharacters(in: .whitespaces).isEmpty, request.id.count <= 200 else {
+        guard !request.id.unicodeScalars.allSatisfy(\.properties.isWhitespace), request.id.count <= 200 else {
             return invalid("id must be 1 to 200 characters")
         }
         guard !recipients.isEmpty else { return invalid("no recipient in to, cc or bcc") }

@@ -85,6 +85,8 @@ struct NotificationBenchmark: AsyncParsableCommand {
             return (record.acceptedAt - sentAt) * 1000
         }.sorted()
         let (rss, peak) = memory(of: worker.processIdentifier)
+        let maps = (try? String(contentsOfFile: "/proc/\(worker.processIdentifier)/maps", encoding: .utf8)) ?? ""
+        let runtime = maps.contains("libswiftCore.so") ? "shared Swift runtime; build with --static-swift-stdlib as the image does" : "static Swift runtime, as in the image"
         worker.terminate()
         worker.waitUntilExit()
         await connection.close()
@@ -95,7 +97,7 @@ struct NotificationBenchmark: AsyncParsableCommand {
                      Double(count) / throughput, throughput))
         print(String(format: "latency at %.0f/s (%d notifications): p50 %.1f ms, p99 %.1f ms, max %.1f ms", rate, latencies.count,
                      percentile(latencies, 0.5), percentile(latencies, 0.99), latencies.last ?? 0))
-        print("worker memory: \(rss / 1024) MB resident at the end, \(peak / 1024) MB peak")
+        print(String(format: "worker memory: %.1f MB resident at the end, %.1f MB peak", Double(rss) / 1024, Double(peak) / 1024) + " (\(runtime))")
     }
 
     private func enqueue(_ id: String, _ connection: AMQPConnection) async throws {

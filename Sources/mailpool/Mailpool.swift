@@ -6,7 +6,7 @@ struct Mailpool: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mailpool",
         abstract: "Moves email between Microsoft 365 mailboxes and the systems that depend on them, through RabbitMQ.",
-        subcommands: [BrokerCheckCommand.self, SandboxCommand.self, AccountsCommand.self, PollerCommand.self, FetchWorkerCommand.self,
+        subcommands: [BrokerCheckCommand.self, AccountsCommand.self, PollerCommand.self, FetchWorkerCommand.self,
                       NotifyCommand.self, NotificationWorkerCommand.self, DeadLetterCommand.self]
     )
 }

@@ -13,6 +13,7 @@ command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 deploy/local/install-packages.sh --if-missing
 deploy/local/start-rabbitmq.sh
 swift build -c release --product mailpool
+swift build -c release --product mailpool-sandbox
 mailpool=.build/release/mailpool
 $mailpool broker-check --count 1000
 
@@ -21,7 +22,7 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 sandbox=http://127.0.0.1:8765
 mailbox=coa-inbox@contoso.example
-$mailpool sandbox --seed deploy/sandbox/seed.json --port 8765 >"$work/sandbox.log" 2>&1 &
+.build/release/mailpool-sandbox --seed deploy/sandbox/seed.json --port 8765 >"$work/sandbox.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 50); do curl -sf "$sandbox/_sandbox/stats" >/dev/null && break; sleep 0.2; done
 

@@ -4,10 +4,12 @@ import GraphSandbox
 import Logging
 import ServiceLifecycle
 
-/// `mailpool sandbox`: serves the Graph sandbox (token endpoint, mail endpoints, admin API) on loopback.
+/// `mailpool-sandbox`: serves the Graph sandbox (token endpoint, mail endpoints, admin API). A program of
+/// its own, so that the product's `mailpool` executable does not carry the sandbox's HTTP server.
+@main
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sandbox",
+        commandName: "mailpool-sandbox",
         abstract: "Serves a local stand-in for Microsoft Entra's token endpoint and Graph's mail endpoints."
     )
 
