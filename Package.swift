@@ -1,6 +1,13 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+/// Release executables on Linux link with lld and packed relative relocations (DT_RELR, glibc 2.36+):
+/// a process then does not keep a megabyte-sized relocation table resident (the worker's RSS drops by
+/// about 2 MB).
+let releaseLinking: [LinkerSetting] = [
+    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(platforms: [.linux], configuration: .release)),
+]
+
 let package = Package(
     name: "mailpool",
     platforms: [.macOS(.v15)],
@@ -135,7 +142,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            linkerSettings: releaseLinking
         ),
 
         // The Graph sandbox as a server of its own (quick start, Compose).
@@ -146,7 +154,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            linkerSettings: releaseLinking
         ),
 
         // Benchmarks: `swift run -c release mailpool-bench amqp`. CAMQPBaseline is the plain rabbitmq-c
@@ -165,7 +174,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            linkerSettings: releaseLinking
         ),
 
         .testTarget(name: "MailpoolCoreTests", dependencies: ["MailpoolCore"]),
