@@ -9,8 +9,9 @@ import MailpoolNotifications
 /// through the in-process Graph sandbox, RabbitMQ on loopback:
 /// 1. notifications per second end to end (enqueue → accepted by the sandbox) with a backlog;
 /// 2. at half that rate, p50/p99 latency from enqueue to acceptance;
-/// and the worker's resident memory. The per-sender rate limit and Graph pacing are off (they would
-/// cap one sender at 30 messages a minute); sandbox limits are off.
+/// and the worker's resident memory. Notifications are spread over `senders` mailboxes (the worker keeps
+/// to Exchange's 4 concurrent requests per mailbox). The per-sender rate limit and Graph pacing are off
+/// (they would cap one sender at 30 messages a minute); sandbox limits are off.
 struct NotificationBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "notifications", abstract: "Notification worker throughput, latency and memory.")
 
