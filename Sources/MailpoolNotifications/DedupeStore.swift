@@ -80,13 +80,13 @@ public final class DedupeStore: Sendable {
                 let name = Self.hourName(now)
                 mkdir("\(root)/\(name)", 0o755)
                 let descriptor = open("\(root)/\(name)/\(writer).ids", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-                guard descriptor >= 0 else { throw Self.failure("cannot open a dedupe log in \(root)/\(name)") }
+                guard descriptor >= 0 else { throw Self.failure(errno, "cannot open a dedupe log in \(root)/\(name)") }
                 state.ownDescriptor = descriptor
                 state.ownHour = (hour, name)
                 prune(&state, now: now)
             }
             let written = withUnsafeBytes(of: &key) { write(state.ownDescriptor, $0.baseAddress, 16) }
-            guard written == 16 else { throw Self.failure("cannot append to the dedupe log \(root)/\(state.ownHour.name)/\(writer).ids") }
+            guard written == 16 else { throw Self.failure(written < 0 ? errno : EIO, "cannot append to the dedupe log \(root)/\(state.ownHour.name)/\(writer).ids") }
             state.hours[state.ownHour.name, default: []].insert(key)
         }
     }
@@ -157,7 +157,7 @@ public final class DedupeStore: Sendable {
         name.utf8.count == 10 && name.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
-    private static func failure(_ message: String) -> CocoaError {
-        CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "\(message): \(String(cString: strerror(errno)))"])
+    private static func failure(_ code: Int32, _ message: String) -> CocoaError {
+        CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "\(message): \(String(cString: strerror(code)))"])
     }
 }
