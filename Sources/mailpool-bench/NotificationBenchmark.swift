@@ -102,7 +102,7 @@ struct NotificationBenchmark: AsyncParsableCommand {
     }
 
     private func enqueue(_ id: String, _ connection: AMQPConnection) async throws {
-        let account = "Notifier \(abs(id.hashValue) % senders)"
+        let account = "Notifier \(id.hashValue.magnitude % UInt(senders))"
         let body = #"{"id":"\#(id)","account":"\#(account)","to":[{"address":"buyer@customer.example"}],"subject":"CAR \#(id)","text":"Please respond within 10 days."}"#
         try await connection.publish(OutgoingMessage(exchange: "", routingKey: NotificationNames.queue, body: Array(body.utf8),
                                                      properties: AMQPProperties(contentType: "application/json", messageID: id)))
