@@ -21,13 +21,7 @@ public struct GraphMailboxFetcher: MailboxFetcher {
         let page = try await client.unreadInboxMessages(mailbox: mailbox, pageSize: inbound.batchSize)
         for message in page.messages {
             let dedupeKey = "graph:\(mailbox.lowercased()):\(message.id)"
-            let incoming = store.incomingPath()
-            do {
-                _ = try await client.downloadMIME(mailbox: mailbox, messageID: message.id, to: incoming)
-            } catch {
-                store.discard(incoming)
-                throw error
-            }
+            let incoming = try await store.receive { _ = try await client.downloadMIME(mailbox: mailbox, messageID: message.id, to: $0) }
             let attachments = message.hasAttachments == true
                 ? try await client.attachments(mailbox: mailbox, messageID: message.id).filter { $0.isInline != true } : []
             let stored = try store.commit(incoming, accountSlug: account.slug, dedupeKey: dedupeKey)

@@ -19,9 +19,17 @@ public struct InboundStore: Sendable {
         try FileManager.default.createDirectory(atPath: "\(root)/.incoming", withIntermediateDirectories: true)
     }
 
-    /// A fresh path for a download in progress.
-    public func incomingPath() -> String {
-        "\(root)/.incoming/\(UUID().uuidString.lowercased()).part"
+    /// Runs `download` with a fresh path for the download in progress and returns that path; if the
+    /// download fails, its partial file is removed.
+    public func receive(_ download: (String) async throws -> Void) async throws -> String {
+        let incoming = "\(root)/.incoming/\(UUID().uuidString.lowercased()).part"
+        do {
+            try await download(incoming)
+        } catch {
+            unlink(incoming)
+            throw error
+        }
+        return incoming
     }
 
     /// Moves a finished download into place; returns its path relative to the root, size and SHA-256.
@@ -36,11 +44,6 @@ public struct InboundStore: Sendable {
         }
         Self.syncDirectory("\(root)/\(directory)")
         return (relative, size, digest)
-    }
-
-    /// Removes a download that will not be committed.
-    public func discard(_ incoming: String) {
-        unlink(incoming)
     }
 
     static func digest(of path: String) throws -> (Int, String) {

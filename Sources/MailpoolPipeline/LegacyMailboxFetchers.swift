@@ -32,13 +32,7 @@ public struct IMAPMailboxFetcher: MailboxFetcher {
         let uids = try await imap.search("OR UNSEEN KEYWORD \(Self.pendingKeyword)")
         for uid in uids.prefix(inbound.batchSize) {
             try await imap.addFlags(Self.pendingKeyword, uid: uid)
-            let incoming = store.incomingPath()
-            do {
-                _ = try await imap.fetch(uid: uid, to: incoming)
-            } catch {
-                store.discard(incoming)
-                throw error
-            }
+            let incoming = try await store.receive { _ = try await imap.fetch(uid: uid, to: $0) }
             try await deliver(try event(for: incoming, dedupeKey: "imap:\(inbound.mailbox.lowercased()):\(validity):\(uid)",
                                         account: account, inbound: inbound, protocolName: "IMAP4", store: store))
             try await imap.addFlags("\\Seen", uid: uid)
@@ -67,13 +61,7 @@ public struct POP3MailboxFetcher: MailboxFetcher {
         let pop3 = POP3Client(engine: engine, endpoint: MailServerEndpoint(settings))
         let messages = try await pop3.uniqueIDs()
         for message in messages.prefix(inbound.batchSize) {
-            let incoming = store.incomingPath()
-            do {
-                _ = try await pop3.retrieve(message.number, to: incoming)
-            } catch {
-                store.discard(incoming)
-                throw error
-            }
+            let incoming = try await store.receive { _ = try await pop3.retrieve(message.number, to: $0) }
             try await deliver(try event(for: incoming, dedupeKey: "pop3:\(inbound.mailbox.lowercased()):\(message.uidl)",
                                         account: account, inbound: inbound, protocolName: "POP3", store: store))
             try await pop3.delete(message.number)
