@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GraphSandbox
+import MailpoolCore
 import MailpoolPipeline
 import Testing
 
@@ -60,5 +61,5 @@ func sha256(ofFile path: String) throws -> String {
     defer { try? handle.close() }
     var hasher = SHA256()
     while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    return hasher.finalize().hexString
 }
