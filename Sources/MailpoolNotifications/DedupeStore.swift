@@ -94,7 +94,8 @@ public final class DedupeStore: Sendable {
     /// Reads the other writers' logs: new hours in full, the last two hours from where it stopped.
     private func readPeers(_ state: inout State, now: Date) {
         let live = Set([Self.hourName(now), Self.hourName(now - 3600)])
-        for hour in hourDirectories(now: now) {
+        let oldest = Self.hourName(now - window)
+        for hour in hourDirectories() where hour >= oldest {
             let known = state.hours[hour] != nil
             guard !known || live.contains(hour) else { continue }
             let files = (try? FileManager.default.contentsOfDirectory(atPath: "\(root)/\(hour)")) ?? []
@@ -114,14 +115,14 @@ public final class DedupeStore: Sendable {
     private func prune(_ state: inout State, now: Date) {
         let oldest = Self.hourName(now - window)
         for hour in state.hours.keys where hour < oldest { state.hours[hour] = nil }
-        for hour in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where Self.isHourName(hour) && hour < oldest {
+        for hour in hourDirectories() where hour < oldest {
             try? FileManager.default.removeItem(atPath: "\(root)/\(hour)")
         }
     }
 
-    private func hourDirectories(now: Date) -> [String] {
-        let oldest = Self.hourName(now - window)
-        return ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { Self.isHourName($0) && $0 >= oldest }
+    /// The hour directories under the root (`yyyyMMddHH`).
+    private func hourDirectories() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter(Self.isHourName)
     }
 
     /// Calls `body` for each whole record from byte `offset` on; returns the offset after the last one.
