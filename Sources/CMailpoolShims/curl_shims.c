@@ -38,3 +38,8 @@ CURLcode mp_curl_set_read_callback(CURL *handle, curl_read_callback callback, vo
   CURLcode code = curl_easy_setopt(handle, CURLOPT_READFUNCTION, callback);
   return code != CURLE_OK ? code : curl_easy_setopt(handle, CURLOPT_READDATA, userdata);
 }
+
+CURLcode mp_curl_set_prereq_callback(CURL *handle, curl_prereq_callback callback, void *userdata) {
+  CURLcode code = curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, callback);
+  return code != CURLE_OK ? code : curl_easy_setopt(handle, CURLOPT_PREREQDATA, userdata);
+}

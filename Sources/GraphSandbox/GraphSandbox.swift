@@ -21,7 +21,7 @@ public final class GraphSandbox: Sendable {
     /// with port 0).
     public func service(host: String = "127.0.0.1", port: Int = 0,
                         onReady: @escaping @Sendable (Int) async -> Void = { _ in }) -> some Service {
-        let router = Router()
+        let router = Router(context: SandboxContext.self)
         router.add(middleware: SandboxMiddleware(state: state))
         SandboxRoutes(state: state).register(on: router)
         return Application(

@@ -3,27 +3,69 @@ import HTTPTypes
 import Hummingbird
 
 /// Counts every request by method, route and status, and injects the configured faults into Graph
-/// routes (`/v1.0/...`): 503s, 429s with `Retry-After`, dropped connections. (Slow responses are
-/// injected once a request is admitted, so that they count against the concurrency limit.)
+/// routes (`/v1.0/...`): before the work, 503s, 429s with `Retry-After` and dropped connections; after
+/// it, lost responses, 504s and `Retry-After` on success. A lost response is counted with status 0.
+/// (Slow responses are injected once a request is admitted, so that they count against the
+/// concurrency limit.)
 struct SandboxMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = SandboxContext
     let state: SandboxState
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let route = "\(request.method) \(Self.route(request.uri.path))"
+        guard request.uri.path.hasPrefix("/v1.0/") else {
+            let response = try await next(request, context)
+            await state.record(route: route, status: response.status.code)
+            return response
+        }
+        let (scripted, faults) = await state.nextFaults()
         var response: Response
-        if request.uri.path.hasPrefix("/v1.0/"), let injected = await injectFault() {
-            response = injected
+        if let refusal = Self.refusal(scripted, faults) {
+            response = refusal
         } else {
             response = try await next(request, context)
+            switch Self.afterWork(scripted, faults) {
+            case nil:
+                break
+            case .lostResponse:
+                try? await (context.channel.parent ?? context.channel).close().get()
+                await state.record(route: route, status: 0)
+                return response
+            case .status(let status):
+                response = GraphFailure(status: status, code: status == 504 ? "GatewayTimeout" : "UnknownError",
+                                        message: "The operation timed out before a response was received.").response
+            case .retryAfterOnSuccess where (200..<300).contains(response.status.code):
+                response.headers[.retryAfter] = "5"
+            case .retryAfterOnSuccess:
+                break
+            }
         }
         response.headers[.requestID] = UUID().uuidString.lowercased()
         await state.record(route: route, status: response.status.code)
         return response
     }
 
-    private func injectFault() async -> Response? {
-        let (scripted, faults) = await state.nextFaults()
+    /// What happens to a request after it was carried out.
+    private enum AfterWork {
+        case lostResponse
+        case status(Int)
+        case retryAfterOnSuccess
+    }
+
+    private static func afterWork(_ scripted: SandboxFaults.ScriptedFault?, _ faults: SandboxFaults) -> AfterWork? {
+        if let scripted {
+            if scripted.lostResponse == true { return .lostResponse }
+            return scripted.statusAfterWork.map(AfterWork.status)
+        }
+        let roll = Double.random(in: 0..<1)
+        if roll < faults.lostResponseRate { return .lostResponse }
+        if roll < faults.lostResponseRate + faults.gatewayTimeoutRate { return .status(504) }
+        if roll < faults.lostResponseRate + faults.gatewayTimeoutRate + faults.retryAfterOnSuccessRate { return .retryAfterOnSuccess }
+        return nil
+    }
+
+    /// A refusal instead of the work: scripted, or drawn from the rates.
+    private static func refusal(_ scripted: SandboxFaults.ScriptedFault?, _ faults: SandboxFaults) -> Response? {
         if let scripted {
             if scripted.drop == true { return Self.dropped }
             if let status = scripted.status {
@@ -33,6 +75,7 @@ struct SandboxMiddleware: RouterMiddleware {
                 failure.retryAfter = scripted.retryAfterSeconds
                 return failure.response
             }
+            return nil
         }
         let roll = Double.random(in: 0..<1)
         if roll < faults.serviceUnavailableRate {

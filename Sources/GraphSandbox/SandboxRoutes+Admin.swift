@@ -4,7 +4,7 @@ import Hummingbird
 
 /// `/_sandbox/...`: seeding mail, reading back what was sent and the counters, faults and limits.
 extension SandboxRoutes {
-    func registerAdmin(on router: Router<BasicRequestContext>) {
+    func registerAdmin(on router: Router<SandboxContext>) {
         router.post("/_sandbox/mailboxes/:address/messages") { request, context -> Response in
             do throws(GraphFailure) {
                 let body = try await Self.body(request, limit: 200 * 1024 * 1024)
@@ -65,7 +65,7 @@ extension SandboxRoutes {
         }
     }
 
-    static func address(_ context: BasicRequestContext) -> String {
+    static func address(_ context: SandboxContext) -> String {
         (context.parameters.get("address").map { $0.removingPercentEncoding ?? $0 } ?? "").lowercased()
     }
 

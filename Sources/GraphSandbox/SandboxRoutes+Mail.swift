@@ -5,7 +5,7 @@ import Hummingbird
 /// Reading and changing mail: list with `$filter`/`$select`/`$top`/`$skip` paging, delta, a folder's
 /// counts, `$value` MIME, attachments, mark read (PATCH) and move.
 extension SandboxRoutes {
-    func registerMail(on router: Router<BasicRequestContext>) {
+    func registerMail(on router: Router<SandboxContext>) {
         router.get("/v1.0/users/:user/mailFolders/:folder/messages") { request, context -> Response in
             await graph(request, context, permission: "Mail.Read") { mailbox throws(GraphFailure) in
                 let query = request.uri.queryParameters
@@ -40,6 +40,25 @@ extension SandboxRoutes {
                         + next.map { "\($0.0)=\(Self.escape($0.1))" }.joined(separator: "&")
                 }
                 return GraphJSON.response(json)
+            }
+        }
+
+        // Messages in every folder; the only filter taken is the extended-property one mailpool uses to
+        // find a notification's draft or sent copy.
+        router.get("/v1.0/users/:user/messages") { request, context -> Response in
+            await graph(request, context, permission: "Mail.Read") { mailbox throws(GraphFailure) in
+                let query = request.uri.queryParameters
+                guard let filter = query["$filter"].map(String.init), let property = Self.extendedPropertyFilter(filter) else {
+                    throw GraphFailure(status: 400, code: "ErrorInvalidUrlQueryFilter", message: "The query filter contains one or more invalid nodes.")
+                }
+                let top = min(1000, max(1, query["$top"].flatMap { Int($0) } ?? 10))
+                let found = await state.messages(mailbox: mailbox, property: property).prefix(top)
+                let select = Self.selection(query["$select"])
+                let immutable = Self.wantsImmutableIDs(request)
+                return GraphJSON.response([
+                    "@odata.context": "\(Self.base(of: request))/v1.0/$metadata#users('\(mailbox)')/messages",
+                    "value": found.map { GraphJSON.message($0, immutableIDs: immutable, select: select) },
+                ])
             }
         }
 
@@ -134,6 +153,13 @@ extension SandboxRoutes {
             }
         }
 
+        router.delete("/v1.0/users/:user/messages/:id") { request, context -> Response in
+            await graph(request, context, permission: "Mail.ReadWrite") { mailbox throws(GraphFailure) in
+                try await state.delete(mailbox: mailbox, id: Self.id(context))
+                return Response(status: .noContent)
+            }
+        }
+
         router.post("/v1.0/users/:user/messages/:id/move") { request, context -> Response in
             await graph(request, context, permission: "Mail.ReadWrite") { mailbox throws(GraphFailure) in
                 let body = try await Self.body(request, limit: 1 << 20)
@@ -172,7 +198,7 @@ extension SandboxRoutes {
         return (id, value)
     }
 
-    static func id(_ context: BasicRequestContext) -> String {
+    static func id(_ context: SandboxContext) -> String {
         context.parameters.get("id").map { $0.removingPercentEncoding ?? $0 } ?? ""
     }
 

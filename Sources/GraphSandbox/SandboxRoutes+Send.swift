@@ -7,7 +7,7 @@ import Hummingbird
 extension SandboxRoutes {
     static let requestLimit = 4 * 1024 * 1024
 
-    func registerSend(on router: Router<BasicRequestContext>) {
+    func registerSend(on router: Router<SandboxContext>) {
         router.post("/v1.0/users/:user/sendMail") { request, context -> Response in
             await graph(request, context, permission: "Mail.Send", isSend: true) { mailbox throws(GraphFailure) in
                 let json = try Self.decode(SendMailJSON.self, from: try await Self.body(request, limit: Self.requestLimit))

@@ -4,7 +4,7 @@ import Hummingbird
 
 /// `POST /{tenant}/oauth2/v2.0/token`: the client-credentials grant.
 extension SandboxRoutes {
-    func registerToken(on router: Router<BasicRequestContext>) {
+    func registerToken(on router: Router<SandboxContext>) {
         router.post("/:tenant/oauth2/v2.0/token") { request, context -> Response in
             let tenant = context.parameters.get("tenant") ?? ""
             let form: [String: String]

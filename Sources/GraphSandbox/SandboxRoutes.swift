@@ -7,7 +7,7 @@ import Hummingbird
 struct SandboxRoutes: Sendable {
     let state: SandboxState
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<SandboxContext>) {
         registerToken(on: router)
         registerMail(on: router)
         registerSend(on: router)
@@ -15,7 +15,7 @@ struct SandboxRoutes: Sendable {
     }
 
     /// Runs a Graph handler for the mailbox in the `:user` path parameter.
-    func graph(_ request: Request, _ context: BasicRequestContext, permission: String, isSend: Bool = false,
+    func graph(_ request: Request, _ context: SandboxContext, permission: String, isSend: Bool = false,
                _ handler: (String) async throws(GraphFailure) -> Response) async -> Response {
         let user = context.parameters.get("user").map { $0.removingPercentEncoding ?? $0 } ?? ""
         let bearer = request.headers[.authorization].flatMap { header -> String? in

@@ -52,6 +52,12 @@ extension SandboxState {
         return message
     }
 
+    /// Messages in any folder with this named extended property value, oldest first.
+    func messages(mailbox key: String, property: (id: String, value: String)) -> [StoredMessage] {
+        mailbox(key).messages.values.filter { $0.extendedProperties[property.id] == property.value }
+            .sorted { $0.receivedDateTime < $1.receivedDateTime }
+    }
+
     /// Moves a message; it gets a new REST ID (its immutable ID stays).
     func move(mailbox key: String, id: String, to destination: String) throws(GraphFailure) -> StoredMessage {
         guard let folder = WellKnownFolder.resolve(destination) else {

@@ -3,13 +3,12 @@ import NIOCore
 
 /// Sending: sendMail, drafts with attachments and upload sessions, and sending a draft.
 extension SandboxState {
-    /// sendMail: validates recipients, records the message, files it in Sent Items and delivers it to
-    /// recipients that are sandbox mailboxes.
+    /// sendMail: validates recipients, records the message, delivers it to recipients that are sandbox
+    /// mailboxes, and files it in Sent Items (after `sentItemsDelaySeconds`).
     func sendMail(mailbox key: String, _ json: SendMailJSON) throws(GraphFailure) {
-        var message = try draft(from: json.message, in: key)
-        for property in json.message.singleValueExtendedProperties ?? [] { message.extendedProperties[property.id] = property.value }
-        try send(&message, in: key, saveToSentItems: json.saveToSentItems ?? true,
-                 headers: json.message.internetMessageHeaders ?? [])
+        let message = try draft(from: json.message, in: key)
+        try send(message, in: key, headers: json.message.internetMessageHeaders ?? [])
+        if json.saveToSentItems ?? true { fileWhenDue(message, in: key, draft: false) }
     }
 
     /// Creates a draft in Drafts.
@@ -28,13 +27,50 @@ extension SandboxState {
         mailboxes[key]!.store(message)
     }
 
-    /// Sends a draft (POST /messages/{id}/send).
+    /// Sends a draft (POST /messages/{id}/send). The draft stays a draft in Drafts until it is filed in
+    /// Sent Items; sending it again before that sends it again (nothing in Graph's documentation says a
+    /// second send is refused, so the sandbox assumes the worst).
     func sendDraft(mailbox key: String, id: String) throws(GraphFailure) {
-        var message = try message(mailbox: key, id: id)
+        let message = try message(mailbox: key, id: id)
         guard message.isDraft else { throw .badRequest("The message has already been sent.") }
+        try send(message, in: key, headers: draftHeaders[message.immutableID] ?? [])
+        fileWhenDue(message, in: key, draft: true)
+    }
+
+    /// Files a sent message in Sent Items now, or after `sentItemsDelaySeconds` as Exchange does.
+    private func fileWhenDue(_ message: StoredMessage, in key: String, draft: Bool) {
+        let delay = faults.sentItemsDelaySeconds
+        guard delay > 0 else { return file(message, in: key, draft: draft) }
+        Task {
+            try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+            self.file(message, in: key, draft: draft)
+        }
+    }
+
+    /// The sent message appears in Sent Items under the same immutable ID; a sent draft leaves Drafts.
+    private func file(_ sent: StoredMessage, in key: String, draft: Bool) {
+        let stored = mailboxes[key]!.messages[sent.immutableID]
+        // A draft deleted meanwhile, or filed already by an earlier send of it, stays as it is.
+        if draft, stored?.isDraft != true { return }
+        var message = stored ?? sent
+        draftHeaders[sent.immutableID] = nil
+        mailboxes[key]!.restIndex[message.restID] = nil
+        message.isDraft = false
+        message.mime = ByteBuffer()  // built when first read (`$value`), like a draft's
+        message.folder = "sentitems"
+        message.restID = SandboxID.make()
+        message.changeSequence = mailboxes[key]!.nextSequence()
+        mailboxes[key]!.store(message)
+    }
+
+    /// Deletes a message (a draft, say).
+    func delete(mailbox key: String, id: String) throws(GraphFailure) {
+        let message = try message(mailbox: key, id: id)
+        let sequence = mailboxes[key]!.nextSequence()
+        mailboxes[key]!.removals.append((message.immutableID, message.restID, message.folder, sequence))
         mailboxes[key]!.messages[message.immutableID] = nil
         mailboxes[key]!.restIndex[message.restID] = nil
-        try send(&message, in: key, saveToSentItems: true, headers: draftHeaders.removeValue(forKey: message.immutableID) ?? [])
+        draftHeaders[message.immutableID] = nil
     }
 
     func createUploadSession(mailbox key: String, messageID: String, name: String, contentType: String,
@@ -94,7 +130,7 @@ extension SandboxState {
                                                 isInline: attachment.isInline ?? false, content: Array(data)))
         }
         let owner = mailbox(key)
-        return StoredMessage(
+        var message = StoredMessage(
             immutableID: SandboxID.make(), restID: SandboxID.make(), folder: "drafts", isRead: true, isDraft: true,
             subject: json.subject ?? "", from: EmailAddress(owner.address), toRecipients: try addresses(json.toRecipients),
             ccRecipients: try addresses(json.ccRecipients), bccRecipients: try addresses(json.bccRecipients),
@@ -102,17 +138,17 @@ extension SandboxState {
             body: (json.body?.contentType ?? "text", json.body?.content ?? ""), receivedDateTime: Date(),
             internetMessageID: "<\(UUID().uuidString.lowercased())@sandbox.mailpool>", attachments: attachments,
             changeSequence: 0, mime: ByteBuffer())
+        for property in json.singleValueExtendedProperties ?? [] { message.extendedProperties[property.id] = property.value }
+        return message
     }
 
-    private func send(_ message: inout StoredMessage, in key: String, saveToSentItems: Bool,
-                      headers: [OutgoingMessageJSON.Header]) throws(GraphFailure) {
+    /// Accepts a message: records it as sent and delivers it to recipients that are sandbox mailboxes.
+    private func send(_ message: StoredMessage, in key: String, headers: [OutgoingMessageJSON.Header]) throws(GraphFailure) {
         let recipients = message.toRecipients + message.ccRecipients + message.bccRecipients
         guard !recipients.isEmpty else {
             throw GraphFailure(status: 400, code: "ErrorInvalidRecipients",
                                message: "At least one recipient isn't valid., A message can't be sent because it contains no recipients.")
         }
-        message.isDraft = false
-        message.mime = ByteBuffer()  // built when first read (`$value`), like a draft's
         counters.messagesSent += 1
         mailboxes[key]!.sent.append(SentRecord(
             id: message.immutableID, subject: message.subject, from: mailbox(key).address,
@@ -124,13 +160,10 @@ extension SandboxState {
             },
             internetMessageHeaders: Dictionary(headers.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),
             sentDateTime: Date().formatted(.iso8601), acceptedAt: Date().timeIntervalSince1970))
-        if saveToSentItems {
-            message.folder = "sentitems"
-            message.changeSequence = mailboxes[key]!.nextSequence()
-            mailboxes[key]!.store(message)
-        }
         for recipient in Set(recipients.map { $0.address.lowercased() }) where mailboxes[recipient] != nil {
             var copy = message.withNewIDs()
+            copy.isDraft = false
+            copy.mime = ByteBuffer()
             copy.folder = "inbox"
             copy.isRead = false
             copy.bccRecipients = []

@@ -103,11 +103,14 @@ public final class AMQPConnection: Sendable {
     }
 
     /// Consumes `queue` with manual acknowledgements; the broker hands out at most `prefetch`
-    /// deliveries that are not yet settled.
-    public func consume(queue: String, prefetch: UInt16 = 10) async throws -> AMQPConsumer {
+    /// deliveries that are not yet settled. A message whose content header announces more than
+    /// `maxBodySize` bytes is not assembled: its frames are read and dropped as they arrive, and it is
+    /// delivered with an empty body and ``AMQPDelivery/oversizedBody`` set, so that one huge message
+    /// never sits in memory.
+    public func consume(queue: String, prefetch: UInt16 = 10, maxBodySize: Int? = nil) async throws -> AMQPConsumer {
         precondition(prefetch > 0, "prefetch must be at least 1")
         let registration = ConsumerRegistration(
-            tag: "mailpool-\(UUID().uuidString.lowercased())", queue: queue, prefetch: prefetch)
+            tag: "mailpool-\(UUID().uuidString.lowercased())", queue: queue, prefetch: prefetch, maxBodySize: maxBodySize)
         let inbox = self.inbox
         let tag = registration.tag
         registration.continuation.onTermination = { _ in inbox.submit(.cancelConsumer(tag)) }

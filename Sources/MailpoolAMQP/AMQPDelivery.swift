@@ -6,6 +6,9 @@
 /// settlement is dropped, because the broker has already put the message back for redelivery.
 public struct AMQPDelivery: Sendable {
     public let body: [UInt8]
+    /// The announced body size when it exceeded the consumer's `maxBodySize`: the body was dropped
+    /// unread and ``body`` is empty.
+    public let oversizedBody: Int?
     public let properties: AMQPProperties
     public let exchange: String
     public let routingKey: String
@@ -13,6 +16,12 @@ public struct AMQPDelivery: Sendable {
     public let redelivered: Bool
     let receipt: DeliveryReceipt
     let inbox: CommandInbox
+    let generations: ChannelGenerations
+
+    /// True while the channel that carried this delivery is open. Once it closed (with its connection,
+    /// say) the broker has put the message back for redelivery, perhaps to another worker, and any
+    /// settlement of this copy is dropped: work on it that is not yet done should stop.
+    public var isHeld: Bool { generations.current(receipt.channel) == receipt.generation }
 
     /// Tells deliveries apart: unique per channel opening and delivery tag.
     public var deliveryID: String { "\(receipt.channel).\(receipt.generation).\(receipt.deliveryTag)" }

@@ -26,7 +26,7 @@ extension ConnectionLoop {
         case .settle(let receipt, let settlement):
             // A tag from a channel since closed would make the broker close this one; the message
             // was requeued when the old channel went away.
-            guard channelGeneration[receipt.channel] == receipt.generation else { return }
+            guard channelGeneration.current(receipt.channel) == receipt.generation else { return }
             try session.settle(settlement, deliveryTag: receipt.deliveryTag, on: receipt.channel)
         case .declare(let declared, let continuation):
             try rpc(command, continuation) { () throws(AMQPError) in
@@ -120,7 +120,7 @@ extension ConnectionLoop {
         }
         registration.channel = channel
         consumerOnChannel[channel] = registration
-        channelGeneration[channel] = nextGeneration
+        channelGeneration.set(channel, nextGeneration)
         nextGeneration += 1
         try session.consume(queue: registration.queue, tag: registration.tag, prefetch: registration.prefetch, on: channel)
     }

@@ -21,7 +21,8 @@ extension ConnectionLoop {
             let deliver = decoded(amqp_basic_deliver_t.self)
             assembler.begin(.delivery(deliveryTag: deliver.delivery_tag, redelivered: deliver.redelivered != 0,
                                       exchange: String(amqpBytes: deliver.exchange),
-                                      routingKey: String(amqpBytes: deliver.routing_key)), channel: channel)
+                                      routingKey: String(amqpBytes: deliver.routing_key)), channel: channel,
+                            bodyLimit: consumerOnChannel[channel]?.maxBodySize)
         case MP_BASIC_ACK where channel == Self.publishChannel:
             let ack = decoded(amqp_basic_ack_t.self)
             confirms.ack(ack.delivery_tag, multiple: ack.multiple != 0)
@@ -56,16 +57,16 @@ extension ConnectionLoop {
             if content.channel == Self.publishChannel { confirms.returned(code: code, text: text) }
         case .delivery(let tag, let redelivered, let exchange, let routingKey):
             guard let registration = consumerOnChannel[content.channel], !registration.cancelled,
-                  let generation = channelGeneration[content.channel] else {
+                  let generation = channelGeneration.current(content.channel) else {
                 // Nobody listens any more: give it back to the queue at once.
                 try session?.settle(.nack(requeue: true), deliveryTag: tag, on: content.channel)
                 return
             }
             registration.continuation.yield(AMQPDelivery(
-                body: content.body, properties: content.properties, exchange: exchange, routingKey: routingKey,
-                redelivered: redelivered,
+                body: content.body, oversizedBody: content.oversizedBody, properties: content.properties,
+                exchange: exchange, routingKey: routingKey, redelivered: redelivered,
                 receipt: DeliveryReceipt(channel: content.channel, generation: generation, deliveryTag: tag),
-                inbox: inbox))
+                inbox: inbox, generations: channelGeneration))
         }
     }
 
@@ -75,6 +76,7 @@ extension ConnectionLoop {
         logger.warning("channel closed by the broker", metadata: ["channel": "\(channel)", "error": "\(error)"])
         guard let session else { return }
         assembler.reset(channel: channel)
+        channelGeneration.remove(channel)
         try session.acknowledgeChannelClose(channel)
         if channel == Self.publishChannel {
             confirms.failAll(error)

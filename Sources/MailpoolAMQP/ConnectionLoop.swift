@@ -24,7 +24,7 @@ final class ConnectionLoop: @unchecked Sendable {
     var consumers: [String: ConsumerRegistration] = [:]
     var consumerOnChannel: [UInt16: ConsumerRegistration] = [:]
     /// Bumped whenever a consumer channel is opened, so settlements for an older channel are refused.
-    var channelGeneration: [UInt16: UInt64] = [:]
+    let channelGeneration = ChannelGenerations()
     var nextGeneration: UInt64 = 1
     var confirms = ConfirmTracker()
     var assembler = ContentAssembler()

@@ -4,16 +4,19 @@ final class ConsumerRegistration: @unchecked Sendable {
     let tag: String
     let queue: String
     let prefetch: UInt16
+    /// Larger bodies are dropped unread (see ``AMQPConnection/consume(queue:prefetch:maxBodySize:)``).
+    let maxBodySize: Int?
     let stream: AsyncThrowingStream<AMQPDelivery, any Error>
     let continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
     /// The channel carrying this consumer on the current connection, 0 while not consuming.
     var channel: UInt16 = 0
     var cancelled = false
 
-    init(tag: String, queue: String, prefetch: UInt16) {
+    init(tag: String, queue: String, prefetch: UInt16, maxBodySize: Int? = nil) {
         self.tag = tag
         self.queue = queue
         self.prefetch = prefetch
+        self.maxBodySize = maxBodySize
         (stream, continuation) = AsyncThrowingStream.makeStream(bufferingPolicy: .unbounded)
     }
 }

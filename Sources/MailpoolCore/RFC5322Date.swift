@@ -14,19 +14,23 @@ public enum RFC5322Date {
         return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// Seconds since 1970 for a `Date:` header value: the day name is optional, the zone is numeric,
-    /// and a trailing comment such as `(UTC)` is ignored. Nil when the text is not such a date.
+    /// Seconds since 1970 for a `Date:` header value: the day name is optional, the zone is numeric
+    /// or `GMT`/`UT` (as HTTP's `Date` header has it), and a trailing comment such as `(UTC)` is
+    /// ignored. Nil when the text is not such a date.
     public static func parse(_ text: String) -> Double? {
         var value = Substring(text)
         if let comment = value.firstIndex(of: "(") { value = value[..<comment] }
         if let comma = value.firstIndex(of: ",") { value = value[value.index(after: comma)...] }
         let fields = value.split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard fields.count == 5, let day = Int(fields[0]), let month = months.firstIndex(of: fields[1].lowercased()),
-              let year = Int(fields[2]), fields[4].count == 5, let zone = Int(fields[4].dropFirst()),
-              fields[4].first == "+" || fields[4].first == "-" else { return nil }
+              let year = Int(fields[2]) else { return nil }
+        let zoneField = ["GMT", "UT"].contains(fields[4].uppercased()) ? "+0000" : fields[4]
+        guard zoneField.count == 5, let zone = Int(zoneField.dropFirst()), zoneField.first == "+" || zoneField.first == "-" else {
+            return nil
+        }
         let clock = fields[3].split(separator: ":").compactMap { Int($0) }
         guard clock.count == 3, (1...31).contains(day), clock[0] < 24, clock[1] < 60, clock[2] < 61 else { return nil }
-        let offset = (zone / 100 * 3600 + zone % 100 * 60) * (fields[4].first == "-" ? -1 : 1)
+        let offset = (zone / 100 * 3600 + zone % 100 * 60) * (zoneField.first == "-" ? -1 : 1)
         let seconds = daysSince1970(year: year, month: month + 1, day: day) * 86_400 + clock[0] * 3600 + clock[1] * 60 + clock[2]
         return Double(seconds - offset)
     }

@@ -9,6 +9,11 @@ public struct CurlError: Error, Sendable, Equatable, CustomStringConvertible {
     public let host: String
     /// The server's last reply code, when it gave one (an SMTP 550, say).
     public var responseCode: Int = 0
+    /// True when the request may have reached the server and been carried out although no complete
+    /// answer came back: an HTTP request that had started going out on a connection, or an upload (SMTP
+    /// DATA) handed over whole. False when it certainly never left (no connection, refused, DNS), so
+    /// that even a request that must not be repeated can be sent again.
+    public var mayHaveBeenProcessed = false
 
     public var description: String { "HTTP transfer to \(host) failed: \(message) (curl \(code))" }
 

@@ -8,6 +8,10 @@ protocol CurlRequest: Sendable {
     var connectTimeout: Double { get }
     /// True when a body that comes with an error status (≥ 300) belongs in memory, not in a file sink.
     var errorBodiesStayInMemory: Bool { get }
+    /// False for a request the server must not receive twice (sendMail, send, move, SMTP DATA):
+    /// libcurl then may not re-send it by itself, as it otherwise does when a reused connection turns
+    /// out dead before any response byte arrived.
+    var repeatable: Bool { get }
 
     /// Sets the protocol's options; lists that libcurl keeps pointers to come from `transfer.list(_:)`.
     func configure(_ handle: UnsafeMutableRawPointer, transfer: CurlTransfer)

@@ -19,7 +19,12 @@ final class CurlTransfer {
     private var errorBodiesStayInMemory = false
     private var upload: [UInt8] = []
     private var uploaded = 0
+    private var hasUpload = false
+    private var uploadFinished = false
     private var fileError: Int32 = 0
+    private var repeatable = true
+    /// Times libcurl was about to send the request on a connection.
+    private var sendings = 0
 
     init(handle: UnsafeMutableRawPointer, request: some CurlRequest, sink: ResponseSink,
          continuation: CheckedContinuation<CurlResponse, any Error>) throws(CurlError) {
@@ -60,7 +65,17 @@ final class CurlTransfer {
         mp_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
         mp_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
         errorBodiesStayInMemory = request.errorBodiesStayInMemory
+        repeatable = request.repeatable
         request.configure(handle, transfer: self)
+        // libcurl re-sends a request by itself when a reused connection turns out dead before any
+        // response byte ("Connection died, retrying a fresh connect"), and after an HTTP/2 REFUSED_STREAM.
+        // The server may have carried the first one out, so a request that is not repeatable is let
+        // out once: a second sending aborts the transfer, which then fails as possibly processed.
+        mp_curl_set_prereq_callback(handle, { context, _, _, _, _ in
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
+            transfer.sendings += 1
+            return transfer.sendings > 1 && !transfer.repeatable ? Int32(CURL_PREREQFUNC_ABORT) : Int32(CURL_PREREQFUNC_OK)
+        }, me)
         mp_curl_set_write_callback(handle, { data, size, count, context in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
             return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
@@ -75,6 +90,7 @@ final class CurlTransfer {
     /// Sends `bytes` as the upload (IMAP APPEND, SMTP DATA) through the read callback.
     func setUpload(_ bytes: [UInt8]) {
         upload = bytes
+        hasUpload = true
         mp_curl_setopt_long(handle, CURLOPT_UPLOAD, 1)
         mp_curl_setopt_offset(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(bytes.count))
         mp_curl_set_read_callback(handle, { buffer, size, count, context in
@@ -85,7 +101,10 @@ final class CurlTransfer {
 
     private func readUpload(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         let count = min(buffer.count, upload.count - uploaded)
-        guard count > 0 else { return 0 }
+        guard count > 0 else {
+            uploadFinished = true
+            return 0
+        }
         upload.withUnsafeBytes { source in
             buffer.baseAddress!.copyMemory(from: source.baseAddress! + uploaded, byteCount: count)
         }
@@ -135,6 +154,7 @@ final class CurlTransfer {
             if fileError != 0 { message += ": \(String(cString: strerror(fileError)))" }
             var error = CurlError(code: Int(code.rawValue), message: message, host: host)
             error.responseCode = status
+            error.mayHaveBeenProcessed = hasUpload ? uploadFinished : sendings > 0
             continuation.resume(throwing: error)
             return
         }

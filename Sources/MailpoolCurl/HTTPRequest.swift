@@ -12,15 +12,22 @@ public struct HTTPRequest: Sendable {
     public var timeout: Double
     /// Limit on connecting (TCP and TLS), in seconds.
     public var connectTimeout: Double
+    /// False when the server must not receive the request twice (see ``CurlError/mayHaveBeenProcessed``).
+    public var repeatable: Bool
+    /// PEM bundle trusted for the server's certificate; nil uses the system's store.
+    public var caFile: String?
 
     public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [],
-                body: [UInt8]? = nil, timeout: Double = 60, connectTimeout: Double = 10) {
+                body: [UInt8]? = nil, timeout: Double = 60, connectTimeout: Double = 10, repeatable: Bool = true,
+                caFile: String? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
         self.connectTimeout = connectTimeout
+        self.repeatable = repeatable
+        self.caFile = caFile
     }
 }
 
@@ -30,6 +37,7 @@ extension HTTPRequest: CurlRequest {
     func configure(_ handle: UnsafeMutableRawPointer, transfer: CurlTransfer) {
         mp_curl_setopt_long(handle, CURLOPT_PIPEWAIT, 1)  // prefer an HTTP/2 stream on an open connection
         mp_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "")  // gzip/deflate/br as libcurl supports
+        if let caFile { mp_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
         // An empty Expect stops libcurl waiting for "100 Continue" before sending a body.
         let lines = headers.map { "\($0.name): \($0.value)" } + (body != nil ? ["Expect:"] : [])
         mp_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(transfer.list(lines)))

@@ -24,12 +24,20 @@ public struct MailRequest: Sendable {
     /// SMTP envelope.
     public var mailFrom: String?
     public var recipients: [String]
+    /// Limit on the whole transfer, in seconds; 0 for none (then ``responseTimeout`` and
+    /// ``stallTimeout`` bound it).
     public var timeout: Double
     public var connectTimeout: Double
+    /// Longest wait for any one server reply, in seconds (RFC 5321 allows 10 minutes for the reply to
+    /// the final dot of DATA).
+    public var responseTimeout: Double?
+    /// An upload or download that moves no byte for this long fails, in seconds.
+    public var stallTimeout: Double?
 
     public init(url: String, user: String, password: Secret, customRequest: String? = nil, noBody: Bool = false,
                 requireTLS: Bool = true, caFile: String? = nil, closeConnection: Bool = false, upload: [UInt8]? = nil,
-                mailFrom: String? = nil, recipients: [String] = [], timeout: Double = 120, connectTimeout: Double = 10) {
+                mailFrom: String? = nil, recipients: [String] = [], timeout: Double = 120, connectTimeout: Double = 10,
+                responseTimeout: Double? = nil, stallTimeout: Double? = nil) {
         self.url = url
         self.user = user
         self.password = password
@@ -43,11 +51,15 @@ public struct MailRequest: Sendable {
         self.recipients = recipients
         self.timeout = timeout
         self.connectTimeout = connectTimeout
+        self.responseTimeout = responseTimeout
+        self.stallTimeout = stallTimeout
     }
 }
 
 extension MailRequest: CurlRequest {
     var errorBodiesStayInMemory: Bool { false }
+    /// An upload (SMTP DATA, IMAP APPEND) is carried out by the server once it has it all.
+    var repeatable: Bool { upload == nil }
 
     func configure(_ handle: UnsafeMutableRawPointer, transfer: CurlTransfer) {
         mp_curl_setopt_string(handle, CURLOPT_USERNAME, user)
@@ -60,6 +72,11 @@ extension MailRequest: CurlRequest {
         if let mailFrom { mp_curl_setopt_string(handle, CURLOPT_MAIL_FROM, mailFrom) }
         if !recipients.isEmpty {
             mp_curl_setopt_pointer(handle, CURLOPT_MAIL_RCPT, UnsafeMutableRawPointer(transfer.list(recipients)))
+        }
+        if let responseTimeout { mp_curl_setopt_long(handle, CURLOPT_SERVER_RESPONSE_TIMEOUT, Int(responseTimeout.rounded(.up))) }
+        if let stallTimeout {
+            mp_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
+            mp_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, Int(stallTimeout.rounded(.up)))
         }
         if let upload {
             transfer.setUpload(upload)

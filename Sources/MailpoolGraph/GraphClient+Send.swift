@@ -10,9 +10,11 @@ extension GraphClient {
     /// Upload-session chunk size: a multiple of 320 KiB, as Graph requires.
     static let uploadChunkSize = 320 * 1024 * 12
 
-    /// Sends `mail` from `mailbox`. A 429 or 503 is retried (the message was not accepted); a dropped
-    /// connection is not, because Graph may have accepted the message: the error says so and the caller
-    /// decides (the notification worker checks Sent Items before sending again).
+    /// Sends `mail` from `mailbox` in one go (`sendMail`), or as a draft when its attachments exceed
+    /// 3 MB. Only a 429 is retried; any answer that leaves open whether Graph accepted the message (a
+    /// lost response, a timeout, a 5xx) ends in ``GraphError/outcomeUnknown(operation:detail:)``, and
+    /// the caller decides. Notifications, which must go exactly once, use drafts instead
+    /// (``createDraft(from:_:)``, ``sendDraft(mailbox:id:deadline:)``).
     public func sendMail(from mailbox: String, _ mail: OutgoingMail, saveToSentItems: Bool = true) async throws(GraphError) {
         let attachmentBytes = mail.attachments.reduce(0) { $0 + $1.content.count }
         guard attachmentBytes > Self.inlineAttachmentLimit else {
@@ -21,26 +23,12 @@ extension GraphClient {
                                        contentType: "application/json", idempotent: false), mailbox: mailbox)
             return
         }
-        let draft = try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/messages",
-                                           body: try encode(MessageBody(mail, attachments: [])),
-                                           contentType: "application/json", idempotent: false),
-                                      mailbox: mailbox, as: GraphMessage.self)
-        let messagePath = "\(Self.user(mailbox))/messages/\(FormEncoding.escape(draft.id))"
-        for attachment in mail.attachments {
-            if attachment.content.count <= Self.inlineAttachmentLimit {
-                _ = try await perform(Call(method: "POST", path: "\(messagePath)/attachments",
-                                           body: try encode(AttachmentBody(attachment)), contentType: "application/json",
-                                           idempotent: false), mailbox: mailbox)
-            } else {
-                try await upload(attachment, to: messagePath, mailbox: mailbox)
-            }
-        }
-        _ = try await perform(Call(method: "POST", path: "\(messagePath)/send", body: [], idempotent: false), mailbox: mailbox)
+        try await sendDraft(mailbox: mailbox, id: try await createDraft(from: mailbox, mail))
     }
 
     /// createUploadSession, then PUT the content in chunks to the pre-authenticated upload URL (which
     /// must not get an Authorization header).
-    private func upload(_ attachment: MailAttachment, to messagePath: String, mailbox: String) async throws(GraphError) {
+    func upload(_ attachment: MailAttachment, to messagePath: String, mailbox: String) async throws(GraphError) {
         struct Session: Decodable { let uploadUrl: String }
         let request = ["AttachmentItem": ["attachmentType": "file", "name": attachment.name, "size": attachment.content.count,
                                           "contentType": attachment.contentType, "isInline": attachment.isInline] as [String: any Sendable]]
@@ -57,7 +45,8 @@ extension GraphClient {
             let chunk = HTTPRequest(method: "PUT", url: session.uploadUrl,
                                     headers: [("Content-Type", "application/octet-stream"),
                                               ("Content-Range", "bytes \(offset)-\(end - 1)/\(attachment.content.count)")],
-                                    body: Array(attachment.content[offset..<end]), timeout: context.requestTimeout)
+                                    body: Array(attachment.content[offset..<end]), timeout: context.requestTimeout,
+                                    caFile: context.caFile)
             let response: CurlResponse
             do {
                 response = try await context.engine.perform(chunk)
@@ -74,15 +63,7 @@ extension GraphClient {
     /// The named MAPI property mailpool stores each notification's idempotency key in.
     public static let idempotencyPropertyID = "String {6f1c3a4e-2b7d-4e85-9a61-0c3d5e7f9b21} Name MailpoolIdempotencyKey"
 
-    /// Whether Sent Items holds a message sent with `idempotencyKey` (an extended-property filter).
-    public func sentMessageExists(mailbox: String, idempotencyKey: String) async throws(GraphError) -> Bool {
-        let value = idempotencyKey.replacingOccurrences(of: "'", with: "''")
-        let filter = "singleValueExtendedProperties/Any(ep: ep/id eq '\(Self.idempotencyPropertyID)' and ep/value eq '\(value)')"
-        let path = "\(Self.user(mailbox))/mailFolders/sentitems/messages?$filter=\(FormEncoding.escape(filter))&$select=id&$top=1"
-        return !(try await perform(Call(path: path), mailbox: mailbox, as: ListResponse<GraphMessage>.self).value.isEmpty)
-    }
-
-    private func encode<T: Encodable>(_ value: T) throws(GraphError) -> [UInt8] {
+    func encode<T: Encodable>(_ value: T) throws(GraphError) -> [UInt8] {
         do {
             return Array(try JSONEncoder().encode(value))
         } catch {
@@ -97,7 +78,7 @@ private struct SendMailBody: Encodable {
 }
 
 /// Graph's `message` resource as sendMail and draft creation take it.
-private struct MessageBody: Encodable {
+struct MessageBody: Encodable {
     struct Body: Encodable {
         let contentType: String
         let content: String
@@ -142,7 +123,7 @@ private struct MessageBody: Encodable {
 }
 
 /// A `fileAttachment` with its content in base64.
-private struct AttachmentBody: Encodable {
+struct AttachmentBody: Encodable {
     let odataType = "#microsoft.graph.fileAttachment"
     let name: String
     let contentType: String

@@ -7,6 +7,12 @@ import MailpoolCurl
 /// Every request carries `Prefer: IdType="ImmutableId"`, so message IDs survive moves. Answers 429,
 /// 503 and 504 are retried after `Retry-After` (or backoff); a 401 `InvalidAuthenticationToken` makes
 /// the client drop its token and retry once with a fresh one.
+///
+/// A request that is not idempotent (sendMail, send, creating a draft or an attachment, move) is
+/// repeated only when Graph certainly did not carry it out: after a 401 or a 429 (refused before any
+/// work), or a connection that was never made. A lost answer, a timeout or a 5xx (Graph answers 504
+/// after doing the work) ends in ``GraphError/outcomeUnknown(operation:detail:)``, and libcurl is not
+/// allowed to re-send it by itself either (see `HTTPRequest.repeatable`).
 public struct GraphClient: Sendable {
     public let app: GraphApp
     public let cloud: GraphCloud
@@ -29,6 +35,13 @@ public struct GraphClient: Sendable {
         var sink: ResponseSink = .memory
         /// Safe to repeat after a dropped connection (GET, PATCH of a flag, ...). sendMail is not.
         var idempotent = true
+        /// Not sent at all once this instant has passed (checked when the mailbox's limit admits it).
+        var deadline: ContinuousClock.Instant? = nil
+
+        /// How errors name the request: `POST sendMail`, `POST send`.
+        var operation: String {
+            "\(method) \(path.split(separator: "?").first?.split(separator: "/").last ?? "")"
+        }
     }
 
     /// Performs `call` with authentication, the mailbox's request limit and the retry policy.
@@ -44,16 +57,24 @@ public struct GraphClient: Sendable {
             ]
             if let contentType = call.contentType { headers.append(("Content-Type", contentType)) }
             let request = HTTPRequest(method: call.method, url: url(call.path), headers: headers + call.headers,
-                                      body: call.body, timeout: context.requestTimeout)
+                                      body: call.body, timeout: context.requestTimeout, repeatable: call.idempotent,
+                                      caFile: context.caFile)
             let response: CurlResponse
             do {
-                response = try await context.gate.withSlot(mailbox) { [engine = context.engine, sink = call.sink] in
-                    try await engine.perform(request, into: sink)
+                response = try await context.gate.withSlot(mailbox) { [engine = context.engine, sink = call.sink, deadline = call.deadline, operation = call.operation] in
+                    if let deadline, ContinuousClock.now > deadline { throw GraphError.deadlinePassed(operation: operation) }
+                    return try await engine.perform(request, into: sink)
                 }
             } catch let error as CurlError {
-                guard call.idempotent, error.isTransient, attempt < context.retry.maxAttempts else { throw .transport(error) }
+                // A request that may have been carried out is repeated only if repeating it is harmless.
+                if !call.idempotent, error.mayHaveBeenProcessed {
+                    throw .outcomeUnknown(operation: call.operation, detail: error.description)
+                }
+                guard error.isTransient, attempt < context.retry.maxAttempts else { throw .transport(error) }
                 try await pause(context.retry.backoff.delay(forAttempt: attempt - 1))
                 continue
+            } catch let error as GraphError {
+                throw error
             } catch {
                 throw .invalidResponse("\(error)")
             }
@@ -64,7 +85,11 @@ public struct GraphClient: Sendable {
                 await context.tokens.invalidate(token, for: app, cloud: cloud)
                 renewedToken = true
                 attempt -= 1
+            case 500..<600 where !call.idempotent:
+                // Graph answers 504 (and other 5xx) after carrying a request out as well as before.
+                throw .outcomeUnknown(operation: call.operation, detail: "HTTP \(response.status) \(response.graphErrorCode ?? "")")
             case 429, 503, 504:
+                // 429 is a refusal before any work, so even a request that is not idempotent may go again.
                 let retryAfter = response.retryAfter
                 guard attempt < context.retry.maxAttempts, (retryAfter ?? 0) <= context.retry.maxRetryAfter else {
                     throw response.status == 429 ? .throttled(retryAfter: retryAfter) : .serviceUnavailable(status: response.status)

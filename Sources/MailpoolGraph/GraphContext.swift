@@ -9,17 +9,20 @@ public struct GraphContext: Sendable {
     let gate: MailboxGate
     public var retry: GraphRetryPolicy
     public var requestTimeout: Double
+    /// PEM bundle trusted for Graph's and the token endpoint's certificates; nil uses the system's store.
+    public var caFile: String?
     public var logger: Logger
 
     /// `pacing` keeps each mailbox under its request quota (nil: no pacing).
     public init(engine: CurlEngine = CurlEngine(name: "graph-http"), retry: GraphRetryPolicy = GraphRetryPolicy(),
                 concurrentRequestsPerMailbox: Int = 4, pacing: RequestPacing? = .exchangeOnline, requestTimeout: Double = 120,
-                logger: Logger = Logger(label: "mailpool.graph")) {
+                caFile: String? = nil, logger: Logger = Logger(label: "mailpool.graph")) {
         self.engine = engine
-        self.tokens = TokenCache(engine: engine)
+        self.tokens = TokenCache(engine: engine, caFile: caFile)
         self.gate = MailboxGate(limit: concurrentRequestsPerMailbox, pacing: pacing)
         self.retry = retry
         self.requestTimeout = requestTimeout
+        self.caFile = caFile
         self.logger = logger
     }
 }

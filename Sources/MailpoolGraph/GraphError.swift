@@ -33,6 +33,12 @@ public enum GraphError: Error, Sendable, Equatable {
     case service(status: Int, code: String, message: String)
     /// No complete HTTP response (connection refused or dropped, timeout).
     case transport(CurlError)
+    /// A request that must not be repeated (sendMail, send, creating a draft, move) may have been
+    /// carried out, but its answer was lost or was a 5xx: whether it took effect has to be found out
+    /// by reading the mailbox before anything is sent again.
+    case outcomeUnknown(operation: String, detail: String)
+    /// A request was not sent because the time it had to go out in had passed (nothing reached Graph).
+    case deadlinePassed(operation: String)
     /// A response that is not what Graph documents.
     case invalidResponse(String)
     /// Writing a downloaded body failed.
@@ -74,6 +80,10 @@ extension GraphError: CustomStringConvertible {
             return "Graph error \(status) \(code): \(message)"
         case .transport(let error):
             return error.description
+        case .outcomeUnknown(let operation, let detail):
+            return "\(operation) may have been carried out, but its answer was lost (\(detail)); the mailbox must be read before it is repeated"
+        case .deadlinePassed(let operation):
+            return "\(operation) was not sent: its deadline passed while it waited for the mailbox's request limit"
         case .invalidResponse(let detail):
             return "unexpected response from Graph: \(detail)"
         case .storage(let detail):
@@ -86,7 +96,7 @@ extension GraphError: CustomStringConvertible {
     /// True when the same request may succeed later without any change of configuration.
     public var isTransient: Bool {
         switch self {
-        case .throttled, .serviceUnavailable: return true
+        case .throttled, .serviceUnavailable, .deadlinePassed: return true
         case .transport(let error): return error.isTransient
         default: return false
         }

@@ -14,8 +14,8 @@ public struct OutgoingMail: Sendable {
     public var attachments: [MailAttachment]
     /// Custom headers (`internetMessageHeaders`); Graph requires their names to start with `x-`.
     public var headers: [(name: String, value: String)]
-    /// Stored on the sent message as a named extended property, so that ``GraphClient/sentMessageExists(mailbox:idempotencyKey:)``
-    /// can find it in Sent Items.
+    /// Stored on the sent message as a named extended property, so that ``GraphClient/messages(withIdempotencyKey:mailbox:)``
+    /// can find it.
     public var idempotencyKey: String?
 
     public init(subject: String, body: String, bodyType: BodyType = .text, to: [MailAddress], cc: [MailAddress] = [],

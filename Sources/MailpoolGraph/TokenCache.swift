@@ -24,8 +24,9 @@ public actor TokenCache {
     /// Token requests sent (successful or not), for tests and metrics.
     public private(set) var requestsSent = 0
 
-    public init(engine: CurlEngine) {
-        endpoint = TokenEndpoint(engine: engine)
+    /// `caFile`: PEM bundle trusted for the token endpoint (nil: the system's store).
+    public init(engine: CurlEngine, caFile: String? = nil) {
+        endpoint = TokenEndpoint(engine: engine, caFile: caFile)
     }
 
     /// A token for `app` in `cloud`, from the cache when it is still usable.

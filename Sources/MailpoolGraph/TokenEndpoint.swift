@@ -6,6 +6,7 @@ import MailpoolCurl
 /// `grant_type=client_credentials` and `scope={resource}/.default`.
 struct TokenEndpoint: Sendable {
     let engine: CurlEngine
+    let caFile: String?
 
     func requestToken(app: GraphApp, cloud: GraphCloud) async throws(GraphError) -> AccessToken {
         let url = "\(cloud.authority)/\(FormEncoding.escape(app.tenantID))/oauth2/v2.0/token"
@@ -20,7 +21,7 @@ struct TokenEndpoint: Sendable {
         }
         let request = HTTPRequest(method: "POST", url: url,
                                   headers: [("Content-Type", "application/x-www-form-urlencoded")],
-                                  body: Array(FormEncoding.encode(fields).utf8), timeout: 30)
+                                  body: Array(FormEncoding.encode(fields).utf8), timeout: 30, caFile: caFile)
         let response: CurlResponse
         do {
             response = try await engine.perform(request)

@@ -8,7 +8,7 @@ extension CurlEngine {
         do {
             return try await perform(request, into: sink)
         } catch let error as CurlError {
-            throw LegacyMailError(error, command: command)
+            throw LegacyMailError(error, command: command, upload: request.upload != nil)
         } catch {
             throw .connection(server: server, detail: "\(error)")
         }

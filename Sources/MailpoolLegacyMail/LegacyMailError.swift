@@ -14,6 +14,9 @@ public enum LegacyMailError: Error, Sendable, Equatable, CustomStringConvertible
     case unexpectedReply(server: String, detail: String)
     /// The SMTP server refused the message or a recipient (4xx: for now, 5xx: for good).
     case refused(server: String, replyCode: Int, detail: String)
+    /// The whole message was handed over but no reply to it came (the connection dropped or the reply
+    /// timed out): the server may have accepted it, so sending it again may deliver it twice.
+    case outcomeUnknown(server: String, detail: String)
 
     public var description: String {
         switch self {
@@ -23,6 +26,8 @@ public enum LegacyMailError: Error, Sendable, Equatable, CustomStringConvertible
         case .connection(let server, let detail): "cannot talk to \(server): \(detail)"
         case .unexpectedReply(let server, let detail): "unexpected reply from \(server): \(detail)"
         case .refused(let server, let code, let detail): "\(server) refused the message (\(code)): \(detail)"
+        case .outcomeUnknown(let server, let detail):
+            "\(server) got the whole message but its reply never came (\(detail)): it may have been accepted"
         }
     }
 
@@ -35,12 +40,17 @@ public enum LegacyMailError: Error, Sendable, Equatable, CustomStringConvertible
         }
     }
 
-    init(_ error: CurlError, command: String) {
+    /// `upload`: the command carried content (SMTP DATA), whose loss after it was handed over whole
+    /// leaves the outcome unknown.
+    init(_ error: CurlError, command: String, upload: Bool) {
         switch error.code {
-        case 55 where error.responseCode >= 400: self = .refused(server: error.host, replyCode: error.responseCode, detail: error.message)
         case 67: self = .authenticationFailed(server: error.host)                       // CURLE_LOGIN_DENIED
-        case 21, 78: self = .commandFailed(server: error.host, command: command)  // QUOTE_ERROR, REMOTE_FILE_NOT_FOUND
         case 35, 60, 64, 66, 77, 80, 83, 90, 91: self = .tls(server: error.host, detail: error.message)
+        // A refusal reply, to a recipient (SEND_ERROR) or to the final dot (WEIRD_SERVER_REPLY).
+        case 8, 55 where error.responseCode >= 400:
+            self = .refused(server: error.host, replyCode: error.responseCode, detail: error.message)
+        case _ where upload && error.mayHaveBeenProcessed: self = .outcomeUnknown(server: error.host, detail: error.message)
+        case 21, 78: self = .commandFailed(server: error.host, command: command)  // QUOTE_ERROR, REMOTE_FILE_NOT_FOUND
         default: self = .connection(server: error.host, detail: error.message)
         }
     }

@@ -37,7 +37,9 @@ public struct DeadLetters: Sendable {
             var properties = delivery.properties
             for header in [NotificationNames.Header.attempts, NotificationNames.Header.errors, NotificationNames.Header.firstError,
                            NotificationNames.Header.lastError, NotificationNames.Header.firstFailedAt,
-                           NotificationNames.Header.lastFailedAt, NotificationNames.Header.deadReason, NotificationNames.Header.deadAt] {
+                           NotificationNames.Header.lastFailedAt, NotificationNames.Header.deadReason, NotificationNames.Header.deadAt,
+                           "x-death", "x-first-death-reason", "x-first-death-queue", "x-first-death-exchange",
+                           "x-last-death-reason", "x-last-death-queue", "x-last-death-exchange"] {
                 properties.headers[header] = nil
             }
             try await connection.publish(OutgoingMessage(exchange: "", routingKey: NotificationNames.queue, body: delivery.body,
@@ -84,11 +86,23 @@ public struct DeadLetters: Sendable {
         return (seen, taken)
     }
 
+    /// The reason of a message the broker dead-lettered (its `x-first-death-reason`): `delivery_limit`
+    /// when workers kept dying or losing their connection holding it, `rejected` when a worker refused
+    /// it unread for its size.
+    private static func brokerReason(_ headers: AMQPTable) -> String {
+        switch headers["x-first-death-reason"]?.stringValue {
+        case "delivery_limit": "delivery-limit: delivered up to the work queue's delivery limit and never settled (a worker died or lost its connection each time)"
+        case "rejected": "oversized: refused unread, the body is over the worker's size limit"
+        case let other?: other
+        case nil: "-"
+        }
+    }
+
     static func entry(_ delivery: AMQPDelivery) -> Entry {
         let headers = delivery.properties.headers
         return Entry(
             id: delivery.properties.messageID ?? (try? JSONDecoder().decode(NotificationRequest.self, from: Data(delivery.body)))?.id ?? "-",
-            reason: headers[NotificationNames.Header.deadReason]?.stringValue ?? "-",
+            reason: headers[NotificationNames.Header.deadReason]?.stringValue ?? brokerReason(headers),
             attempts: Int(headers[NotificationNames.Header.attempts]?.intValue ?? 0),
             firstError: headers[NotificationNames.Header.firstError]?.stringValue,
             lastError: headers[NotificationNames.Header.lastError]?.stringValue,

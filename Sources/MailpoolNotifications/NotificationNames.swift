@@ -11,20 +11,36 @@ public enum NotificationNames {
     /// configured differently never collide over a queue's TTL.
     public static func retryQueue(delay: Double) -> String { "mailpool.notifications.retry.\(Int((delay * 1000).rounded()))ms" }
 
+    /// The dead-letter reason of a notification whose server may have accepted it without saying so.
+    public static let outcomeUnknownReason = "outcome-unknown"
+
     /// The sliding window of one sender's sends.
     public static func rateQueue(sender: String) -> String { "mailpool.rate.\(sender.lowercased())" }
 
-    /// The work queue, the dead-letter queue, and one delay queue per step of `ladder`: a message
-    /// waits there, holding no worker, until its TTL sends it back to the work queue. The delay queues
-    /// are durable classic queues: RabbitMQ 3.10's quorum queues expire messages only when something
-    /// reads the queue, so a message could wait there forever.
-    public static func topology(ladder: RetryLadder) -> Topology {
-        Topology(queues: [.quorum(queue), .quorum(deadQueue)] + ladder.delays.map { delay in
+    /// Deliveries of one notification (each a worker that died or lost its connection holding it)
+    /// after which the broker dead-letters it with reason `delivery_limit`, instead of handing a
+    /// notification that crashes workers out forever.
+    public static let defaultDeliveryLimit = 10
+
+    /// The work queue (a quorum queue with a delivery limit, dead-lettering to the dead-letter queue),
+    /// the dead-letter queue, and one delay queue per step of `ladder`: a message waits there, holding
+    /// no worker, until its TTL sends it back to the work queue. The delay queues are durable classic
+    /// queues: RabbitMQ 3.10's quorum queues expire messages only when something reads the queue, so a
+    /// message could wait there forever. Every argument is explicit, so RabbitMQ 4's different
+    /// defaults (a delivery limit of 20 on every quorum queue) change nothing.
+    public static func topology(ladder: RetryLadder, deliveryLimit: Int = defaultDeliveryLimit) -> Topology {
+        Topology(queues: [workQueue(deliveryLimit: deliveryLimit), .quorum(deadQueue)] + ladder.delays.map { delay in
             QueueSpec(name: retryQueue(delay: delay), arguments: [
                 "x-queue-type": "classic", "x-message-ttl": .int(Int64(delay * 1000)),
                 "x-dead-letter-exchange": "", "x-dead-letter-routing-key": .string(queue),
             ])
         })
+    }
+
+    /// The work queue: quorum, dead-lettering to ``deadQueue`` after `deliveryLimit` deliveries. Every
+    /// process that declares it (workers, `mailpool notify`) must use the same limit.
+    public static func workQueue(deliveryLimit: Int = defaultDeliveryLimit) -> QueueSpec {
+        .quorum(queue, deadLetterExchange: "", deadLetterRoutingKey: deadQueue, deliveryLimit: deliveryLimit)
     }
 
     /// Header names carried by retried and dead-lettered notifications.
@@ -54,7 +70,11 @@ public struct RetryLadder: Sendable, Equatable {
     /// ladder is exhausted.
     func step(afterFailure attempt: Int, retryAfter: Double?) -> Int? {
         guard attempt <= delays.count else { return nil }
-        let wanted = max(delays[attempt - 1], retryAfter ?? 0)
-        return delays.firstIndex { $0 >= wanted } ?? delays.count - 1
+        return step(covering: max(delays[attempt - 1], retryAfter ?? 0))
+    }
+
+    /// The shortest step that waits at least `seconds`, or the longest.
+    func step(covering seconds: Double) -> Int {
+        delays.firstIndex { $0 >= seconds } ?? delays.count - 1
     }
 }

@@ -6,25 +6,31 @@ import ServiceLifecycle
 
 /// Sends the notifications other systems enqueue on `mailpool.notifications`.
 ///
-/// Per message: validate (bad input is dead-lettered at once with its reason); skip it if its ID was
-/// already accepted (dedupe record, and — after a retry or redelivery — the sender's Sent Items); wait
-/// for the sender mailbox's rate slot; send; record the ID; ack. A transient failure moves it to the
-/// next delay queue of the retry ladder (holding no worker), with the attempt count and error history
-/// in headers; a permanent one, an account still misconfigured after `configurationAttempts`, or an
-/// exhausted ladder sends it to `mailpool.notifications.dead`.
+/// Per message: refuse a body over the size limit unread (the broker dead-letters it); validate (bad
+/// input is dead-lettered at once with its reason); wait for any copy of the same notification this
+/// process is still sending; skip it if its ID is in the dedupe record; wait for the sender mailbox's
+/// rate slot; send (after a retry or redelivery the sender first finds out whether an earlier attempt
+/// got through); record the ID; ack. A transient failure moves it to the next delay queue of the retry
+/// ladder (holding no worker), with the attempt count and error history in headers; a permanent one,
+/// an account still misconfigured after `configurationAttempts`, an exhausted ladder, or an SMTP send
+/// whose outcome is unknown sends it to `mailpool.notifications.dead`.
 public struct NotificationWorker: Service {
     public struct Options: Sendable {
         public var concurrency: UInt16
         public var ladder: RetryLadder
         public var configurationAttempts: Int
         public var validator: NotificationValidator
+        /// Deliveries of one notification before the broker dead-letters it (`x-delivery-limit`).
+        public var deliveryLimit: Int
 
         public init(concurrency: UInt16 = 32, ladder: RetryLadder = RetryLadder(), configurationAttempts: Int = 3,
-                    validator: NotificationValidator = NotificationValidator()) {
+                    validator: NotificationValidator = NotificationValidator(),
+                    deliveryLimit: Int = NotificationNames.defaultDeliveryLimit) {
             self.concurrency = concurrency
             self.ladder = ladder
             self.configurationAttempts = configurationAttempts
             self.validator = validator
+            self.deliveryLimit = deliveryLimit
         }
     }
 
@@ -35,6 +41,7 @@ public struct NotificationWorker: Service {
     let rate: SendRateLimiter?
     let options: Options
     let logger: Logger
+    let inFlight = InFlightNotifications()
 
     /// `senders` by protocol name (GRAPH, SMTP); `rate` nil turns the per-sender limit off.
     public init(connection: AMQPConnection, catalog: AccountCatalog, senders: [String: any NotificationSender],
@@ -50,12 +57,22 @@ public struct NotificationWorker: Service {
     }
 
     public func run() async throws {
-        try await connection.declare(NotificationNames.topology(ladder: options.ladder))
-        try await connection.consume(queue: NotificationNames.queue, prefetch: options.concurrency).handleConcurrently(handle)
+        try await connection.declare(NotificationNames.topology(ladder: options.ladder, deliveryLimit: options.deliveryLimit))
+        try await connection.consume(queue: NotificationNames.queue, prefetch: options.concurrency,
+                                     maxBodySize: options.validator.maxPayloadBytes).handleConcurrently(handle)
     }
 
     func handle(_ delivery: AMQPDelivery) async {
         let attempts = Int(delivery.properties.headers[NotificationNames.Header.attempts]?.intValue ?? 0)
+        if let size = delivery.oversizedBody {
+            // Never assembled: the broker moves it, body intact, to the dead-letter queue (reason
+            // `rejected`, shown as oversized: a worker rejects nothing else).
+            logger.error("notification refused unread: over the size limit", metadata: [
+                "bytes": "\(size)", "limit": "\(options.validator.maxPayloadBytes)",
+                "mailpool.notification.id": "\(delivery.properties.messageID ?? "-")"])
+            delivery.reject(requeue: false)
+            return
+        }
         catalog.reloadIfChanged()
         let notification: ValidatedNotification
         switch options.validator.validate(delivery.body, accounts: catalog) {
@@ -74,27 +91,50 @@ public struct NotificationWorker: Service {
             await deadLetter(delivery, reason: "unsupported: \(notification.outbound.server.protocolName) sending is not available", error: nil, attempts: attempts)
             return
         }
+        await inFlight.exclusively(notification.request.id) {
+            await send(notification, delivery, sender: sender, attempts: attempts, logger: logger)
+        }
+    }
+
+    private func send(_ notification: ValidatedNotification, _ delivery: AMQPDelivery, sender: any NotificationSender,
+                      attempts: Int, logger: Logger) async {
+        let resuming = attempts > 0 || delivery.redelivered
         do {
-            if dedupe.contains(notification.request.id, thorough: attempts > 0 || delivery.redelivered) {
+            if dedupe.contains(notification.request.id, thorough: resuming) {
                 logger.info("already sent; not sending again")
                 delivery.ack()
                 return
             }
-            if attempts > 0 || delivery.redelivered, try await sender.alreadySent(notification) {
-                logger.info("an earlier attempt was accepted; not sending again")
-                try dedupe.record(notification.request.id)
-                delivery.ack()
-                return
-            }
             try await rate?.acquire(sender: notification.outbound.mailbox)
-            try await sender.send(notification)
-            try dedupe.record(notification.request.id)
-            logger.debug("sent", metadata: ["attempt": "\(attempts + 1)"])
+            let outcome = try await sender.send(notification, resuming: resuming, stillHeld: { delivery.isHeld })
+            logger.log(level: outcome == .sent ? .debug : .info, outcome == .sent ? "sent" : "an earlier attempt was accepted; not sending again",
+                       metadata: ["attempt": "\(attempts + 1)"])
+            record(notification.request.id, logger: logger)
             delivery.ack()
         } catch is CancellationError {
             delivery.nack(requeue: true)
+        } catch is DeliveryReleased {
+            logger.notice("the broker took the notification back before it was sent; its redelivered copy goes on")
+        } catch let pending as OutcomePending {
+            logger.info("outcome of an earlier attempt not known yet", metadata: ["retry_in_s": "\(Int(pending.retryAfter.rounded(.up)))"])
+            var headers = delivery.properties.headers
+            headers[NotificationNames.Header.attempts] = .int(Int64(attempts))
+            let step = options.ladder.step(covering: pending.retryAfter)
+            await forward(delivery, to: NotificationNames.retryQueue(delay: options.ladder.delays[step]), headers: headers)
         } catch {
             await failed(delivery, error: error, attempts: attempts + 1, logger: logger)
+        }
+    }
+
+    /// Records a notification the server accepted. If that fails it is logged and the message is acked
+    /// all the same: it was sent, and sending it again or dead-lettering it as unsent would be wrong.
+    /// (A later copy of it is then caught only by the sender's own check, for Graph the lookup by ID.)
+    private func record(_ id: String, logger: Logger) {
+        do {
+            try dedupe.record(id)
+        } catch {
+            logger.error("sent, but the dedupe record failed; a later copy of this notification may be sent again over SMTP",
+                         metadata: ["error": "\(error)"])
         }
     }
 
@@ -102,13 +142,14 @@ public struct NotificationWorker: Service {
         let failure = SendFailure(error)
         let step: Int?
         switch failure {
-        case .permanent: step = nil
+        case .permanent, .outcomeUnknown: step = nil
         case .configuration: step = attempts < options.configurationAttempts ? options.ladder.step(afterFailure: attempts, retryAfter: nil) : nil
         case .transient(let retryAfter): step = options.ladder.step(afterFailure: attempts, retryAfter: retryAfter)
         }
         guard let step else {
             let reason = switch failure {
             case .permanent: "permanent"
+            case .outcomeUnknown: NotificationNames.outcomeUnknownReason
             case .configuration: "account misconfigured after \(attempts) attempts"
             case .transient: "retries exhausted after \(attempts) attempts"
             }

@@ -24,11 +24,15 @@ public struct NotificationRejection: Error, Sendable, Equatable, CustomStringCon
 /// header fields, size, attachments, and the sending account (named, or the default notification
 /// account; its outbound side must exist and be Active).
 public struct NotificationValidator: Sendable {
-    /// Largest accepted message body, in bytes.
+    /// Largest accepted message body, in bytes (a larger one is refused before it is even assembled).
     public var maxPayloadBytes: Int
+    /// Most recipients (to, cc and bcc together) of one notification: Exchange Online's default
+    /// limit per message is 500.
+    public var maxRecipients: Int
 
-    public init(maxPayloadBytes: Int = 25 * 1024 * 1024) {
+    public init(maxPayloadBytes: Int = 25 * 1024 * 1024, maxRecipients: Int = 500) {
         self.maxPayloadBytes = maxPayloadBytes
+        self.maxRecipients = maxRecipients
     }
 
     public func validate(_ body: [UInt8], accounts: AccountCatalog) -> Result<ValidatedNotification, NotificationRejection> {
@@ -69,6 +73,9 @@ public struct NotificationValidator: Sendable {
             return invalid("id must be 1 to 200 characters")
         }
         guard !recipients.isEmpty else { return invalid("no recipient in to, cc or bcc") }
+        guard recipients.count <= maxRecipients else {
+            return invalid("\(recipients.count) recipients, more than \(maxRecipients) (the sender's limit per message)")
+        }
         if let bad = (recipients + (request.replyTo ?? [])).first(where: { !EmailAddressSyntax.isValid($0.address) }) {
             return invalid("'\(bad.address)' is not an email address")
         }

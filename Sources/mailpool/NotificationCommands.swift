@@ -27,6 +27,7 @@ struct NotifyCommand: AsyncParsableCommand {
     @Option(help: "File to attach (repeatable); its type is guessed from the extension.") var attach: [String] = []
     @Option(help: "low, normal or high.") var importance: String?
     @Option(help: "Correlation field key=value, echoed into logs (repeatable).") var correlation: [String] = []
+    @Option(help: "The work queue's delivery limit, as the workers declare it.") var deliveryLimit = NotificationNames.defaultDeliveryLimit
 
     func run() async throws {
         func addresses(_ list: [String]) -> [NotificationRequest.Address]? {
@@ -55,7 +56,7 @@ struct NotifyCommand: AsyncParsableCommand {
                                       properties: AMQPProperties(contentType: "application/json", messageID: id))
         let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-notify"))
         do {
-            try await connection.declare(Topology(queues: [.quorum(NotificationNames.queue)]))
+            try await connection.declare(Topology(queues: [NotificationNames.workQueue(deliveryLimit: deliveryLimit)]))
             try await connection.publish(message)
         } catch {
             await connection.close()
@@ -91,6 +92,12 @@ struct NotificationWorkerCommand: AsyncParsableCommand {
     @Option(help: "Retry delays in seconds, comma-separated.") var retryLadder = "10,60,300,1800,7200"
     @Option(help: "Messages per minute per sender mailbox across the pool (0: no limit).") var perMinute = 30
     @Option(help: "Graph requests per 10 minutes per mailbox the worker paces itself to (0: no pacing).") var requestQuota = 10_000
+    @Option(help: "Deliveries of one notification before the broker dead-letters it (every worker and notify must agree).")
+    var deliveryLimit = NotificationNames.defaultDeliveryLimit
+    @Option(help: "Largest notification accepted, in bytes; a larger one is dead-lettered unread.") var maxBytes = 25 * 1024 * 1024
+    @Option(help: "Most recipients (to, cc and bcc) of one notification.") var maxRecipients = 500
+    @Option(help: "Seconds a Graph draft may wait for its send to go out; together with the request timeout and a minute for Graph to file it, the age after which a draft still unsent is known not to have been sent.")
+    var sendWindow = 60.0
 
     func run() async throws {
         let delays = retryLadder.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
@@ -101,11 +108,13 @@ struct NotificationWorkerCommand: AsyncParsableCommand {
         let context = GraphContext(pacing: requestQuota > 0 ? RequestPacing(requestsPerWindow: requestQuota) : nil)
         let worker = NotificationWorker(
             connection: connection, catalog: catalog,
-            senders: ["GRAPH": GraphNotificationSender(clients: GraphClients(context: context)),
+            senders: ["GRAPH": GraphNotificationSender(clients: GraphClients(context: context), options: .init(sendWindow: sendWindow)),
                       "SMTP": SMTPNotificationSender(engine: context.engine)],
             dedupe: try DedupeStore(root: dedupe, window: dedupeHours * 3600),
             rate: perMinute > 0 ? SendRateLimiter(connection: connection, perMinute: perMinute) : nil,
-            options: .init(concurrency: concurrency, ladder: RetryLadder(delays: delays)))
+            options: .init(concurrency: concurrency, ladder: RetryLadder(delays: delays),
+                           validator: NotificationValidator(maxPayloadBytes: maxBytes, maxRecipients: maxRecipients),
+                           deliveryLimit: deliveryLimit))
         try await ServiceGroup(configuration: .init(
             services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "mailpool.notification-worker"))).run()
         context.engine.shutdown()

@@ -41,6 +41,8 @@ CURLcode mp_curl_setopt_string(CURL *handle, CURLoption option, const char *valu
 CURLcode mp_curl_set_write_callback(CURL *handle, curl_write_callback callback, void *userdata);
 CURLcode mp_curl_set_header_callback(CURL *handle, curl_write_callback callback, void *userdata);
 CURLcode mp_curl_set_read_callback(CURL *handle, curl_read_callback callback, void *userdata);
+/* Called each time libcurl is about to send the request on a connection (its own retries included). */
+CURLcode mp_curl_set_prereq_callback(CURL *handle, curl_prereq_callback callback, void *userdata);
 /* curl_easy_getinfo is variadic too. */
 CURLcode mp_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 /* curl_multi_setopt likewise. */

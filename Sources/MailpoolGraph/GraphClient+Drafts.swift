@@ -1,0 +1,78 @@
+import Foundation
+import MailpoolCore
+import MailpoolCurl
+
+/// Drafts, and messages found by their idempotency key: what a send that must happen once is built on
+/// when its outcome may be unknown. A draft carries the key; sending it (`send`) changes nothing but
+/// its state, so reading the draft back tells whether it went.
+extension GraphClient {
+    /// A message carrying an idempotency key.
+    public struct KeyedMessage: Sendable, Equatable {
+        public let id: String
+        /// Still a draft: not sent, or sent so recently that Exchange has not filed it in Sent Items yet.
+        public let isDraft: Bool
+        /// When Graph created it, by Graph's clock.
+        public let created: Date
+    }
+
+    /// Every message of the mailbox, in any folder, that carries `key`; and Graph's clock when it
+    /// answered (its `Date` header), to compare `created` with.
+    public func messages(withIdempotencyKey key: String, mailbox: String) async throws(GraphError) -> (messages: [KeyedMessage], now: Date) {
+        struct Found: Decodable {
+            let id: String
+            let isDraft: Bool?
+            let createdDateTime: String?
+        }
+        let value = key.replacingOccurrences(of: "'", with: "''")
+        let filter = "singleValueExtendedProperties/Any(ep: ep/id eq '\(Self.idempotencyPropertyID)' and ep/value eq '\(value)')"
+        let path = "\(Self.user(mailbox))/messages?$filter=\(FormEncoding.escape(filter))&$select=id,isDraft,createdDateTime&$top=50"
+        let response = try await perform(Call(path: path), mailbox: mailbox)
+        guard let list = try? JSONDecoder().decode(ListResponse<Found>.self, from: Data(response.body)) else {
+            throw .invalidResponse("the message list is not as documented")
+        }
+        let now = response.header("Date").flatMap(RFC5322Date.parse).map { Date(timeIntervalSince1970: $0) } ?? Date()
+        return (list.value.map { found in
+            KeyedMessage(id: found.id, isDraft: found.isDraft ?? false,
+                         created: found.createdDateTime.flatMap { try? Date($0, strategy: .iso8601) } ?? now)
+        }, now)
+    }
+
+    /// Creates a draft of `mail` in Drafts and returns its immutable ID: attachments of up to 3 MB in all
+    /// travel inside the request, larger ones are added afterwards (through upload sessions above 3 MB).
+    /// Not idempotent: after ``GraphError/outcomeUnknown(operation:detail:)`` a draft may exist.
+    public func createDraft(from mailbox: String, _ mail: OutgoingMail) async throws(GraphError) -> String {
+        let inline = mail.attachments.reduce(0) { $0 + $1.content.count } <= Self.inlineAttachmentLimit
+        let draft = try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/messages",
+                                           body: try encode(MessageBody(mail, attachments: inline ? mail.attachments : [])),
+                                           contentType: "application/json", idempotent: false),
+                                      mailbox: mailbox, as: GraphMessage.self)
+        guard !inline else { return draft.id }
+        let messagePath = "\(Self.user(mailbox))/messages/\(FormEncoding.escape(draft.id))"
+        for attachment in mail.attachments {
+            if attachment.content.count <= Self.inlineAttachmentLimit {
+                _ = try await perform(Call(method: "POST", path: "\(messagePath)/attachments",
+                                           body: try encode(AttachmentBody(attachment)), contentType: "application/json",
+                                           idempotent: false), mailbox: mailbox)
+            } else {
+                try await upload(attachment, to: messagePath, mailbox: mailbox)
+            }
+        }
+        return draft.id
+    }
+
+    /// Sends the draft `id`. Not idempotent; with a `deadline`, nothing is sent once it has passed while
+    /// the request waited for the mailbox's limit (``GraphError/deadlinePassed(operation:)``).
+    public func sendDraft(mailbox: String, id: String, deadline: ContinuousClock.Instant? = nil) async throws(GraphError) {
+        _ = try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/messages/\(FormEncoding.escape(id))/send",
+                                   body: [], idempotent: false, deadline: deadline), mailbox: mailbox)
+    }
+
+    /// Deletes a message; one that is gone already counts as deleted.
+    public func deleteMessage(mailbox: String, id: String) async throws(GraphError) {
+        do {
+            _ = try await perform(Call(method: "DELETE", path: "\(Self.user(mailbox))/messages/\(FormEncoding.escape(id))"), mailbox: mailbox)
+        } catch .service(404, _, _) {
+            return
+        }
+    }
+}

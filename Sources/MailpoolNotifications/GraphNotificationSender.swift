@@ -1,0 +1,81 @@
+import Foundation
+import MailpoolAccounts
+import MailpoolGraph
+import MailpoolPipeline
+
+/// Sends through Graph as a draft carrying the notification's ID (a named extended property, and an
+/// `x-mailpool-notification-id` header), then `send`: two requests when all goes well.
+///
+/// The draft is what makes an unknown outcome resolvable. After a retry or a redelivery the sender
+/// first lists the mailbox's messages with the ID (one request):
+/// - one that is no longer a draft was sent: nothing more is sent (leftover drafts are deleted);
+/// - drafts only, the newest younger than ``Options/settle``: a send of it may still take effect (or
+///   be filed in Sent Items late), so the decision waits (``OutcomePending``);
+/// - drafts only, all older than that: none was sent, since every send of a draft goes out within
+///   ``Options/sendWindow`` of its creation and ends within the request timeout. They are deleted and
+///   the notification is sent as a new draft, whose age the next check measures afresh;
+/// - nothing: it is sent.
+public struct GraphNotificationSender: NotificationSender {
+    public struct Options: Sendable {
+        /// Longest time from creating a draft to its `send` leaving; after that it is not sent.
+        public var sendWindow: Double
+        /// How long after a `send` ended Graph may still carry it out or file it in Sent Items.
+        public var filingAllowance: Double
+
+        public init(sendWindow: Double = 60, filingAllowance: Double = 60) {
+            self.sendWindow = sendWindow
+            self.filingAllowance = filingAllowance
+        }
+    }
+
+    let clients: GraphClients
+    let options: Options
+
+    public init(clients: GraphClients, options: Options = Options()) {
+        self.clients = clients
+        self.options = options
+    }
+
+    /// Age after which a draft still a draft was certainly not sent: the send window, the request
+    /// timeout, and the filing allowance.
+    var settle: Double { options.sendWindow + clients.context.requestTimeout + options.filingAllowance }
+
+    public func send(_ notification: ValidatedNotification, resuming: Bool, stillHeld: @Sendable () -> Bool) async throws -> SendOutcome {
+        guard case .graph(let settings) = notification.outbound.server else { preconditionFailure("not a GRAPH outbound configuration") }
+        let client = clients.client(for: settings)
+        let mailbox = notification.outbound.mailbox
+        let key = notification.request.id
+        if resuming {
+            let (found, now) = try await client.messages(withIdempotencyKey: key, mailbox: mailbox)
+            if found.contains(where: { !$0.isDraft }) {
+                for draft in found where draft.isDraft { try await client.deleteMessage(mailbox: mailbox, id: draft.id) }
+                return .alreadySent
+            }
+            if let newest = found.map(\.created).max() {
+                let age = now.timeIntervalSince(newest)
+                guard age >= settle else { throw OutcomePending(retryAfter: settle - age) }
+                guard stillHeld() else { throw DeliveryReleased() }
+                for draft in found { try await client.deleteMessage(mailbox: mailbox, id: draft.id) }
+            }
+        }
+        guard stillHeld() else { throw DeliveryReleased() }
+        let deadline = ContinuousClock.now + .milliseconds(Int(options.sendWindow * 1000))
+        let id = try await client.createDraft(from: mailbox, Self.mail(notification))
+        guard stillHeld() else { throw DeliveryReleased() }
+        try await client.sendDraft(mailbox: mailbox, id: id, deadline: deadline)
+        return .sent
+    }
+
+    static func mail(_ notification: ValidatedNotification) -> OutgoingMail {
+        let request = notification.request
+        func addresses(_ list: [NotificationRequest.Address]?) -> [MailAddress] {
+            (list ?? []).map { MailAddress($0.address, name: $0.name) }
+        }
+        return OutgoingMail(
+            subject: request.subject, body: request.html ?? request.text ?? "", bodyType: request.html != nil ? .html : .text,
+            to: addresses(request.to), cc: addresses(request.cc), bcc: addresses(request.bcc), replyTo: addresses(request.replyTo),
+            importance: OutgoingMail.Importance(rawValue: request.importance ?? "normal") ?? .normal,
+            attachments: notification.attachments.map { MailAttachment(name: $0.name, contentType: $0.contentType, content: $0.content) },
+            headers: [("x-mailpool-notification-id", request.id)], idempotencyKey: request.id)
+    }
+}
