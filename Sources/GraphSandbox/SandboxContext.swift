@@ -12,8 +12,8 @@ struct SandboxContext: RequestContext {
         channel = source.channel
     }
 
-    /// Closes the connection the request came on (for HTTP/2, the whole connection, not just the stream).
-    func dropConnection() {
-        (channel.parent ?? channel).close(promise: nil)
+    /// Closes the connection the request came on, before any byte of the response is written.
+    func dropConnection() async {
+        try? await channel.close().get()
     }
 }

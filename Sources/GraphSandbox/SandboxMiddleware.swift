@@ -28,8 +28,8 @@ struct SandboxMiddleware: RouterMiddleware {
             case nil:
                 break
             case .lostResponse:
-                try? await (context.channel.parent ?? context.channel).close().get()
-                await state.record(route: route, status: 0)
+                await state.record(route: route, status: 0)  // first, so that the count is there when the client sees the loss
+                await context.dropConnection()
                 return response
             case .status(let status):
                 response = GraphFailure(status: status, code: status == 504 ? "GatewayTimeout" : "UnknownError",
