@@ -39,12 +39,14 @@ extension GraphClient {
 
     /// Creates a draft of `mail` in Drafts and returns its immutable ID: attachments of up to 3 MB in all
     /// travel inside the request, larger ones are added afterwards (through upload sessions above 3 MB).
-    /// Not idempotent: after ``GraphError/outcomeUnknown(operation:detail:)`` a draft may exist.
-    public func createDraft(from mailbox: String, _ mail: OutgoingMail) async throws(GraphError) -> String {
+    /// Not idempotent: after ``GraphError/outcomeUnknown(operation:detail:)`` a draft may exist. With
+    /// `onlyIf`, the creation is withheld (``GraphError/withheld(operation:)``) if it is false when the
+    /// mailbox's request limit lets the request go.
+    public func createDraft(from mailbox: String, _ mail: OutgoingMail, onlyIf: (@Sendable () -> Bool)? = nil) async throws(GraphError) -> String {
         let inline = mail.attachments.reduce(0) { $0 + $1.content.count } <= Self.inlineAttachmentLimit
         let draft = try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/messages",
                                            body: try encode(MessageBody(mail, attachments: inline ? mail.attachments : [])),
-                                           contentType: "application/json", idempotent: false),
+                                           contentType: "application/json", idempotent: false, onlyIf: onlyIf),
                                       mailbox: mailbox, as: GraphMessage.self)
         guard !inline else { return draft.id }
         let messagePath = "\(Self.user(mailbox))/messages/\(FormEncoding.escape(draft.id))"
@@ -60,11 +62,12 @@ extension GraphClient {
         return draft.id
     }
 
-    /// Sends the draft `id`. Not idempotent; with a `deadline`, nothing is sent once it has passed while
-    /// the request waited for the mailbox's limit (``GraphError/deadlinePassed(operation:)``).
-    public func sendDraft(mailbox: String, id: String, deadline: ContinuousClock.Instant? = nil) async throws(GraphError) {
+    /// Sends the draft `id`. Not idempotent; with `onlyIf`, the send is withheld
+    /// (``GraphError/withheld(operation:)``) if it is false when the mailbox's request limit lets the
+    /// request go — the last moment before it leaves.
+    public func sendDraft(mailbox: String, id: String, onlyIf: (@Sendable () -> Bool)? = nil) async throws(GraphError) {
         _ = try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/messages/\(FormEncoding.escape(id))/send",
-                                   body: [], idempotent: false, deadline: deadline), mailbox: mailbox)
+                                   body: [], idempotent: false, onlyIf: onlyIf), mailbox: mailbox)
     }
 
     /// Deletes a message; one that is gone already counts as deleted.

@@ -14,7 +14,7 @@ extension GraphClient {
     /// 3 MB. Only a 429 is retried; any answer that leaves open whether Graph accepted the message (a
     /// lost response, a timeout, a 5xx) ends in ``GraphError/outcomeUnknown(operation:detail:)``, and
     /// the caller decides. Notifications, which must go exactly once, use drafts instead
-    /// (``createDraft(from:_:)``, ``sendDraft(mailbox:id:deadline:)``).
+    /// (``createDraft(from:_:onlyIf:)``, ``sendDraft(mailbox:id:onlyIf:)``).
     public func sendMail(from mailbox: String, _ mail: OutgoingMail, saveToSentItems: Bool = true) async throws(GraphError) {
         let attachmentBytes = mail.attachments.reduce(0) { $0 + $1.content.count }
         guard attachmentBytes > Self.inlineAttachmentLimit else {

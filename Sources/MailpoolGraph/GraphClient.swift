@@ -35,8 +35,8 @@ public struct GraphClient: Sendable {
         var sink: ResponseSink = .memory
         /// Safe to repeat after a dropped connection (GET, PATCH of a flag, ...). sendMail is not.
         var idempotent = true
-        /// Not sent at all once this instant has passed (checked when the mailbox's limit admits it).
-        var deadline: ContinuousClock.Instant? = nil
+        /// Checked when the mailbox's limit lets the request go: false withholds it (nothing is sent).
+        var onlyIf: (@Sendable () -> Bool)? = nil
 
         /// How errors name the request: `POST sendMail`, `POST send`.
         var operation: String {
@@ -61,8 +61,8 @@ public struct GraphClient: Sendable {
                                       caFile: context.caFile)
             let response: CurlResponse
             do {
-                response = try await context.gate.withSlot(mailbox) { [engine = context.engine, sink = call.sink, deadline = call.deadline, operation = call.operation] in
-                    if let deadline, ContinuousClock.now > deadline { throw GraphError.deadlinePassed(operation: operation) }
+                response = try await context.gate.withSlot(mailbox) { [engine = context.engine, sink = call.sink, onlyIf = call.onlyIf, operation = call.operation] in
+                    if let onlyIf, !onlyIf() { throw GraphError.withheld(operation: operation) }
                     return try await engine.perform(request, into: sink)
                 }
             } catch let error as CurlError {

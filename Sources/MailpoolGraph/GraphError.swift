@@ -37,8 +37,9 @@ public enum GraphError: Error, Sendable, Equatable {
     /// carried out, but its answer was lost or was a 5xx: whether it took effect has to be found out
     /// by reading the mailbox before anything is sent again.
     case outcomeUnknown(operation: String, detail: String)
-    /// A request was not sent because the time it had to go out in had passed (nothing reached Graph).
-    case deadlinePassed(operation: String)
+    /// A request was not sent: by the time the mailbox's request limit let it go, its caller no longer
+    /// wanted it (its time had passed, or its work was taken back). Nothing reached Graph.
+    case withheld(operation: String)
     /// A response that is not what Graph documents.
     case invalidResponse(String)
     /// Writing a downloaded body failed.
@@ -82,8 +83,8 @@ extension GraphError: CustomStringConvertible {
             return error.description
         case .outcomeUnknown(let operation, let detail):
             return "\(operation) may have been carried out, but its answer was lost (\(detail)); the mailbox must be read before it is repeated"
-        case .deadlinePassed(let operation):
-            return "\(operation) was not sent: its deadline passed while it waited for the mailbox's request limit"
+        case .withheld(let operation):
+            return "\(operation) was not sent: it was no longer wanted when the mailbox's request limit let it go"
         case .invalidResponse(let detail):
             return "unexpected response from Graph: \(detail)"
         case .storage(let detail):
@@ -96,7 +97,7 @@ extension GraphError: CustomStringConvertible {
     /// True when the same request may succeed later without any change of configuration.
     public var isTransient: Bool {
         switch self {
-        case .throttled, .serviceUnavailable, .deadlinePassed: return true
+        case .throttled, .serviceUnavailable, .withheld: return true
         case .transport(let error): return error.isTransient
         default: return false
         }

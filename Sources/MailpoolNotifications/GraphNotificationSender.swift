@@ -40,7 +40,7 @@ public struct GraphNotificationSender: NotificationSender {
     /// timeout, and the filing allowance.
     var settle: Double { options.sendWindow + clients.context.requestTimeout + options.filingAllowance }
 
-    public func send(_ notification: ValidatedNotification, resuming: Bool, stillHeld: @Sendable () -> Bool) async throws -> SendOutcome {
+    public func send(_ notification: ValidatedNotification, resuming: Bool, stillHeld: @escaping @Sendable () -> Bool) async throws -> SendOutcome {
         guard case .graph(let settings) = notification.outbound.server else { preconditionFailure("not a GRAPH outbound configuration") }
         let client = clients.client(for: settings)
         let mailbox = notification.outbound.mailbox
@@ -58,11 +58,10 @@ public struct GraphNotificationSender: NotificationSender {
                 for draft in found { try await client.deleteMessage(mailbox: mailbox, id: draft.id) }
             }
         }
-        guard stillHeld() else { throw DeliveryReleased() }
         let deadline = ContinuousClock.now + .milliseconds(Int(options.sendWindow * 1000))
-        let id = try await client.createDraft(from: mailbox, Self.mail(notification))
-        guard stillHeld() else { throw DeliveryReleased() }
-        try await client.sendDraft(mailbox: mailbox, id: id, deadline: deadline)
+        // Both checked at the last moment before the request leaves, after any wait for the mailbox.
+        let id = try await client.createDraft(from: mailbox, Self.mail(notification), onlyIf: stillHeld)
+        try await client.sendDraft(mailbox: mailbox, id: id, onlyIf: { stillHeld() && ContinuousClock.now < deadline })
         return .sent
     }
 

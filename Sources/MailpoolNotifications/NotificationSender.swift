@@ -10,7 +10,7 @@ public protocol NotificationSender: Sendable {
     ///   - stillHeld: false once the delivery was given back to the broker, which may hand it to
     ///     another worker: nothing is sent after that (the sender throws ``DeliveryReleased``).
     /// - Throws: ``OutcomePending`` when an earlier attempt's outcome cannot be known yet.
-    func send(_ notification: ValidatedNotification, resuming: Bool, stillHeld: @Sendable () -> Bool) async throws -> SendOutcome
+    func send(_ notification: ValidatedNotification, resuming: Bool, stillHeld: @escaping @Sendable () -> Bool) async throws -> SendOutcome
 }
 
 /// What became of a notification handed to a sender.

@@ -98,7 +98,7 @@ public struct NotificationWorker: Service {
 
     private func send(_ notification: ValidatedNotification, _ delivery: AMQPDelivery, sender: any NotificationSender,
                       attempts: Int, logger: Logger) async {
-        let resuming = attempts > 0 || delivery.redelivered
+        let resuming = attempts > 0 || delivery.redelivered || delivery.properties.headers[NotificationNames.Header.outcomePending] != nil
         do {
             if dedupe.contains(notification.request.id, thorough: resuming) {
                 logger.info("already sent; not sending again")
@@ -113,12 +113,14 @@ public struct NotificationWorker: Service {
             delivery.ack()
         } catch is CancellationError {
             delivery.nack(requeue: true)
-        } catch is DeliveryReleased {
-            logger.notice("the broker took the notification back before it was sent; its redelivered copy goes on")
+        } catch where !delivery.isHeld {
+            // Its channel closed: the broker hands it out again, and moving this copy would duplicate it.
+            logger.notice("the broker took the notification back; its redelivered copy goes on", metadata: ["error": "\(error)"])
         } catch let pending as OutcomePending {
             logger.info("outcome of an earlier attempt not known yet", metadata: ["retry_in_s": "\(Int(pending.retryAfter.rounded(.up)))"])
             var headers = delivery.properties.headers
             headers[NotificationNames.Header.attempts] = .int(Int64(attempts))
+            headers[NotificationNames.Header.outcomePending] = .bool(true)
             let step = options.ladder.step(covering: pending.retryAfter)
             await forward(delivery, to: NotificationNames.retryQueue(delay: options.ladder.delays[step]), headers: headers)
         } catch {

@@ -14,7 +14,7 @@ public struct SMTPNotificationSender: NotificationSender {
         self.engine = engine
     }
 
-    public func send(_ notification: ValidatedNotification, resuming: Bool, stillHeld: @Sendable () -> Bool) async throws -> SendOutcome {
+    public func send(_ notification: ValidatedNotification, resuming: Bool, stillHeld: @escaping @Sendable () -> Bool) async throws -> SendOutcome {
         guard case .smtp(let settings) = notification.outbound.server else { preconditionFailure("not an SMTP outbound configuration") }
         let request = notification.request
         func entries(_ list: [NotificationRequest.Address]?) -> [(address: String, name: String?)] {

@@ -96,8 +96,10 @@ struct NotificationWorkerCommand: AsyncParsableCommand {
     var deliveryLimit = NotificationNames.defaultDeliveryLimit
     @Option(help: "Largest notification accepted, in bytes; a larger one is dead-lettered unread.") var maxBytes = 25 * 1024 * 1024
     @Option(help: "Most recipients (to, cc and bcc) of one notification.") var maxRecipients = 500
-    @Option(help: "Seconds a Graph draft may wait for its send to go out; together with the request timeout and a minute for Graph to file it, the age after which a draft still unsent is known not to have been sent.")
-    var sendWindow = 60.0
+    @Option(help: "Seconds a Graph draft may wait for its send to go out.") var sendWindow = 60.0
+    @Option(help: "Seconds each Graph request may take.") var requestTimeout = 120.0
+    @Option(help: "Seconds Graph may take to carry out a send and file it in Sent Items. A draft still unsent after the send window, the request timeout and this was certainly not sent.")
+    var filingAllowance = 60.0
 
     func run() async throws {
         let delays = retryLadder.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
@@ -105,10 +107,12 @@ struct NotificationWorkerCommand: AsyncParsableCommand {
         guard dedupeHours > 0 else { throw ValidationError("--dedupe-hours must be positive") }
         let catalog = try accounts.catalog()
         let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-notification-worker"))
-        let context = GraphContext(pacing: requestQuota > 0 ? RequestPacing(requestsPerWindow: requestQuota) : nil)
+        let context = GraphContext(pacing: requestQuota > 0 ? RequestPacing(requestsPerWindow: requestQuota) : nil,
+                                   requestTimeout: requestTimeout)
         let worker = NotificationWorker(
             connection: connection, catalog: catalog,
-            senders: ["GRAPH": GraphNotificationSender(clients: GraphClients(context: context), options: .init(sendWindow: sendWindow)),
+            senders: ["GRAPH": GraphNotificationSender(clients: GraphClients(context: context),
+                                                             options: .init(sendWindow: sendWindow, filingAllowance: filingAllowance)),
                       "SMTP": SMTPNotificationSender(engine: context.engine)],
             dedupe: try DedupeStore(root: dedupe, window: dedupeHours * 3600),
             rate: perMinute > 0 ? SendRateLimiter(connection: connection, perMinute: perMinute) : nil,

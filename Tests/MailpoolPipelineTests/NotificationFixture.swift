@@ -28,18 +28,21 @@ extension PipelineFixture {
         """#.write(toFile: accountsPath, atomically: true, encoding: .utf8)
     }
 
+    /// Graph timings scaled down for tests: requests time out after 5 s, a draft's send leaves within
+    /// 2 s of its creation, and Graph files sent mail within `filingAllowance` seconds.
     func startNotificationWorker(ladder: RetryLadder = RetryLadder(delays: [0.2, 0.4, 0.8]), rate: (perMinute: Int, window: Double)? = nil,
-                                 maxPayload: Int = 1 << 20, clientAttempts: Int = 3) async throws {
+                                 maxPayload: Int = 1 << 20, clientAttempts: Int = 3, filingAllowance: Double = 1) async throws {
         let engine = CurlEngine(name: "test-notifications")
         track(engine)
         let connection = try await connect("test-notification-worker")
         let context = GraphContext(engine: engine, retry: GraphRetryPolicy(maxAttempts: clientAttempts, backoff: Backoff(initial: 0.05, maximum: 0.2)),
-                                   pacing: nil)
+                                   pacing: nil, requestTimeout: 5)
         var quiet = Logger(label: "test.notifications")
         quiet.logLevel = .critical
         let worker = NotificationWorker(
             connection: connection, catalog: try catalog(),
-            senders: ["GRAPH": GraphNotificationSender(clients: GraphClients(context: context))],
+            senders: ["GRAPH": GraphNotificationSender(clients: GraphClients(context: context),
+                                                       options: .init(sendWindow: 2, filingAllowance: filingAllowance))],
             dedupe: try DedupeStore(root: directory.appendingPathComponent("dedupe").path),
             rate: rate.map { SendRateLimiter(connection: connection, perMinute: $0.perMinute, windowSeconds: $0.window) },
             options: .init(concurrency: 32, ladder: ladder, validator: NotificationValidator(maxPayloadBytes: maxPayload)),
@@ -53,6 +56,36 @@ extension PipelineFixture {
         try await connection.publish(OutgoingMessage(exchange: "", routingKey: NotificationNames.queue, body: bytes,
                                                      properties: AMQPProperties(contentType: "application/json", headers: headers,
                                                                                 messageID: request?.id)))
+    }
+
+    /// Enqueues `count` notifications `prefix-0` … with at most 100 publishes in flight.
+    func enqueue(count: Int, prefix: String, on connection: AMQPConnection) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<count {
+                if index >= 100 { try await group.next() }
+                group.addTask { try await self.enqueue(notification("\(prefix)-\(index)"), on: connection) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Messages in this virtual host's queues, ready and unacknowledged, by queue (`rabbitmqctl list_queues`).
+    func queueDepths() throws -> [String: Int] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["rabbitmqctl", "-n", Self.node, "list_queues", "-p", vhost, "name", "messages", "--quiet", "--no-table-headers"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        var depths: [String: Int] = [:]
+        for line in output.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if fields.count == 2, let count = Int(fields[1]) { depths[String(fields[0])] = count }
+        }
+        return depths
     }
 
     func notificationConnection() async throws -> AMQPConnection {

@@ -2,7 +2,9 @@
 """A real SMTP server (aiosmtpd) on loopback for the tests: STARTTLS on 127.0.0.1:10587 (required
 before AUTH), implicit TLS on 127.0.0.1:10465, AUTH PLAIN/LOGIN with any user and the password
 "mailpool-test". Each accepted message is written to $MAILPOOL_SMTP_SPOOL as <n>.eml with <n>.json
-holding the envelope. Recipients at reject.example are refused with 550, at busy.example with 451.
+holding the envelope. Recipients at reject.example are refused with 550, at busy.example with 451; a
+message to lost-reply.example is stored and then the connection closes without the reply to the final
+dot (an accepted message whose acceptance the client never learns).
 """
 import json
 import os
@@ -36,6 +38,8 @@ class Handler:
         with open(os.path.join(spool, name + ".json"), "w") as f:
             json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos, "user": session.auth_data.login.decode()}, f)
         os.rename(os.path.join(spool, name + ".eml.part"), os.path.join(spool, name + ".eml"))
+        if any(rcpt.rsplit("@", 1)[-1].lower() == "lost-reply.example" for rcpt in envelope.rcpt_tos):
+            server.transport.abort()
         return "250 Message accepted"
 
 
