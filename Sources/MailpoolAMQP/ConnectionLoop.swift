@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import CRabbitMQ
 import Synchronization
 
 /// The thread that owns one rabbitmq-c connection. Everything that touches the connection runs here:
@@ -97,9 +98,17 @@ final class ConnectionLoop: @unchecked Sendable {
         deferred.removeAll()
         try execute(commands)
         var frames = 0
+        var bodyBytes = 0
         while frames < 1024, let frame = try session.nextFrame() {
             try handle(frame)
             frames += 1
+            if Int32(frame.frame_type) == AMQP_FRAME_BODY { bodyBytes += frame.payload.body_fragment.len }
+            if bodyBytes >= 1 << 20 {
+                // rabbitmq-c keeps every frame read until its buffers are released: without this, a
+                // 30 MB message would sit in its pool whole even when the consumer drops it.
+                session.releaseBuffers()
+                bodyBytes = 0
+            }
         }
         session.releaseBuffers()
         if commands.isEmpty && frames == 0 {

@@ -101,14 +101,13 @@ final class CurlTransfer {
 
     private func readUpload(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         let count = min(buffer.count, upload.count - uploaded)
-        guard count > 0 else {
-            uploadFinished = true
-            return 0
-        }
+        guard count > 0 else { return 0 }
         upload.withUnsafeBytes { source in
             buffer.baseAddress!.copyMemory(from: source.baseAddress! + uploaded, byteCount: count)
         }
         uploaded += count
+        // libcurl stops reading at the announced size, so "all handed over" is this, not a read of 0.
+        uploadFinished = uploaded == upload.count
         return count
     }
 

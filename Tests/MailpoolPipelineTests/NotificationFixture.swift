@@ -88,9 +88,9 @@ extension PipelineFixture {
         return depths
     }
 
-    func notificationConnection() async throws -> AMQPConnection {
+    func notificationConnection(deliveryLimit: Int = NotificationNames.defaultDeliveryLimit) async throws -> AMQPConnection {
         let connection = try await connect("test-notify")
-        try await connection.declare(NotificationNames.topology(ladder: RetryLadder(delays: [0.2, 0.4, 0.8])))
+        try await connection.declare(NotificationNames.topology(ladder: RetryLadder(delays: [0.2, 0.4, 0.8]), deliveryLimit: deliveryLimit))
         return connection
     }
 

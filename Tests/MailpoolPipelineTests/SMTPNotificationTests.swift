@@ -72,6 +72,32 @@ enum SMTPServer {
         await fixture.stop()
     }
 
+    /// The server stores the message and the connection closes before its reply to the final dot: the
+    /// outcome is unknown, so the notification is not sent again but dead-lettered as outcome-unknown;
+    /// the others go out once each.
+    @Test func aLostReplyToTheFinalDotIsDeadLetteredNotSentAgain() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 0)
+        try smtpAccounts(fixture, port: 10587, tls: "starttls")
+        let connection = try await fixture.notificationConnection()
+        try await startWorker(fixture)
+        let prefix = "smtp-lost-\(UUID().uuidString.prefix(8))"
+        for index in 0..<40 {
+            let to = index % 10 == 0 ? "someone@lost-reply.example" : "someone@customer.example"
+            try await fixture.enqueue(notification("\(prefix)-\(index)", to: to), on: connection)
+        }
+        let dead = DeadLetters(connection: connection)
+        try await eventually(within: 60, "not all settled") {
+            let deadCount = try await dead.list().count
+            return SMTPServer.accepted(prefix: prefix).count == 40 && deadCount == 4
+                && (try? fixture.queueDepths()[NotificationNames.queue]) == 0
+        }
+        let entries = try await dead.list()
+        #expect(entries.allSatisfy { $0.reason == NotificationNames.outcomeUnknownReason && $0.attempts == 1 })
+        #expect(Set(entries.map(\.id)) == Set((0..<4).map { "\(prefix)-\($0 * 10)" }))
+        #expect(SMTPServer.accepted(prefix: prefix).values.allSatisfy { $0.count == 1 })
+        await fixture.stop()
+    }
+
     @Test func refusedRecipientsAndBadPasswordsEndInTheDeadLetterQueue() async throws {
         let fixture = try await PipelineFixture(mailboxes: 0)
         try smtpAccounts(fixture, port: 10587, tls: "starttls")
