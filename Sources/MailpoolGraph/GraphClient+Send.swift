@@ -11,7 +11,7 @@ extension GraphClient {
     static let uploadChunkSize = 320 * 1024 * 12
 
     /// Sends `mail` from `mailbox` in one go (`sendMail`), or as a draft when its attachments exceed
-    /// 3 MB. Only a 429 is retried; any answer that leaves open whether Graph accepted the message (a
+    /// 3 MB. Only a 401 (with a new token) or a 429 is retried; any answer that leaves open whether Graph accepted the message (a
     /// lost response, a timeout, a 5xx) ends in ``GraphError/outcomeUnknown(operation:detail:)``, and
     /// the caller decides. Notifications, which must go exactly once, use drafts instead
     /// (``createDraft(from:_:onlyIf:)``, ``sendDraft(mailbox:id:onlyIf:)``).

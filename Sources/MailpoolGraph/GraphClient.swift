@@ -25,7 +25,7 @@ public struct GraphClient: Sendable {
     }
 
     /// A Graph request for a mailbox's data.
-    struct Call {
+    struct Call: Sendable {
         var method = "GET"
         /// A path under `/v1.0`, or an absolute link Graph returned (treated as opaque).
         var path: String
@@ -61,9 +61,9 @@ public struct GraphClient: Sendable {
                                       caFile: context.caFile)
             let response: CurlResponse
             do {
-                response = try await context.gate.withSlot(mailbox) { [engine = context.engine, sink = call.sink, onlyIf = call.onlyIf, operation = call.operation] in
-                    if let onlyIf, !onlyIf() { throw GraphError.withheld(operation: operation) }
-                    return try await engine.perform(request, into: sink)
+                response = try await context.gate.withSlot(mailbox) { [engine = context.engine, call] in
+                    if let onlyIf = call.onlyIf, !onlyIf() { throw GraphError.withheld(operation: call.operation) }
+                    return try await engine.perform(request, into: call.sink)
                 }
             } catch let error as CurlError {
                 // A request that may have been carried out is repeated only if repeating it is harmless.

@@ -47,7 +47,7 @@ public enum LegacyMailError: Error, Sendable, Equatable, CustomStringConvertible
         case 67: self = .authenticationFailed(server: error.host)                       // CURLE_LOGIN_DENIED
         case 35, 60, 64, 66, 77, 80, 83, 90, 91: self = .tls(server: error.host, detail: error.message)
         // A refusal reply, to a recipient (SEND_ERROR) or to the final dot (WEIRD_SERVER_REPLY).
-        case 8, 55 where error.responseCode >= 400:
+        case 8 where error.responseCode >= 400, 55 where error.responseCode >= 400:
             self = .refused(server: error.host, replyCode: error.responseCode, detail: error.message)
         case _ where upload && error.mayHaveBeenProcessed: self = .outcomeUnknown(server: error.host, detail: error.message)
         case 21, 78: self = .commandFailed(server: error.host, command: command)  // QUOTE_ERROR, REMOTE_FILE_NOT_FOUND

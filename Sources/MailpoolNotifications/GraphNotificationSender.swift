@@ -9,7 +9,8 @@ import MailpoolPipeline
 /// The draft is what makes an unknown outcome resolvable. After a retry or a redelivery the sender
 /// first lists the mailbox's messages with the ID (one request):
 /// - one that is no longer a draft was sent: nothing more is sent (leftover drafts are deleted);
-/// - drafts only, the newest younger than ``Options/settle``: a send of it may still take effect (or
+/// - drafts only, the newest younger than the settle time (``Options/sendWindow``, the request
+///   timeout and ``Options/filingAllowance``): a send of it may still take effect (or
 ///   be filed in Sent Items late), so the decision waits (``OutcomePending``);
 /// - drafts only, all older than that: none was sent, since every send of a draft goes out within
 ///   ``Options/sendWindow`` of its creation and ends within the request timeout. They are deleted and

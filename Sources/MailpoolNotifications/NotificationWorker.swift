@@ -107,8 +107,10 @@ public struct NotificationWorker: Service {
             }
             try await rate?.acquire(sender: notification.outbound.mailbox)
             let outcome = try await sender.send(notification, resuming: resuming, stillHeld: { delivery.isHeld })
-            logger.log(level: outcome == .sent ? .debug : .info, outcome == .sent ? "sent" : "an earlier attempt was accepted; not sending again",
-                       metadata: ["attempt": "\(attempts + 1)"])
+            switch outcome {
+            case .sent: logger.debug("sent", metadata: ["attempt": "\(attempts + 1)"])
+            case .alreadySent: logger.info("an earlier attempt was accepted; not sending again")
+            }
             record(notification.request.id, logger: logger)
             delivery.ack()
         } catch is CancellationError {
