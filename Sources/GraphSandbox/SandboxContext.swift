@@ -12,8 +12,12 @@ struct SandboxContext: RequestContext {
         channel = source.channel
     }
 
-    /// Closes the connection the request came on, before any byte of the response is written.
+    /// Closes the connection the request came on, before any byte of the response is written. Over
+    /// HTTP/2 the request's channel is a stream, whose parent is the connection (an HTTP/1.1 channel's
+    /// parent is the listening socket, which has no parent), and the whole connection goes, with every
+    /// other request on it — as when Graph drops a connection.
     func dropConnection() async {
-        try? await channel.close().get()
+        let connection = channel.parent?.parent != nil ? channel.parent! : channel
+        try? await connection.close().get()
     }
 }

@@ -43,7 +43,7 @@ struct SandboxRoutes: Sendable {
 
     /// `scheme://host` the client used, for links in responses.
     static func base(of request: Request) -> String {
-        "http://" + (request.head.authority ?? "127.0.0.1")
+        (request.head.scheme ?? "http") + "://" + (request.head.authority ?? "127.0.0.1")
     }
 
     static func wantsImmutableIDs(_ request: Request) -> Bool {

@@ -22,6 +22,12 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port = 8765
 
+    @Option(help: "Certificate chain (PEM) to serve HTTPS with, HTTP/2 negotiated as Graph does; needs --tls-key.")
+    var tlsCertificate: String?
+
+    @Option(help: "Private key (PEM) of --tls-certificate.")
+    var tlsKey: String?
+
     func run() async throws {
         let seedData: Data
         do {
@@ -37,9 +43,12 @@ struct SandboxCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("the seed file \(seed) is not a valid sandbox seed: \(error)")
         }
+        guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-certificate and --tls-key go together") }
+        let tls = tlsCertificate.map { SandboxTLS(certificateFile: $0, privateKeyFile: tlsKey!) }
         let sandbox = GraphSandbox(seed: sandboxSeed)
-        let server = sandbox.service(host: host, port: port) { [host] port in
-            print("Graph sandbox listening on http://\(host):\(port) (authority and Graph base URL)")
+        let scheme = tls == nil ? "http" : "https"
+        let server = try sandbox.service(host: host, port: port, tls: tls) { [host] port in
+            print("Graph sandbox listening on \(scheme)://\(host):\(port) (authority and Graph base URL)")
         }
         try await ServiceGroup(configuration: .init(
             services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "mailpool.sandbox"))).run()

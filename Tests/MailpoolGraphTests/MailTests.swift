@@ -88,7 +88,10 @@ import Testing
         await fixture.stop()
     }
 
-    @Test func fiftyMegabyteMIMEStreamsToDiskWithFlatMemory() async throws {
+    /// Measured over plain HTTP/1.1 only: the sandbox runs in the measured process, and over HTTPS its
+    /// own TLS and HTTP/2 buffers (libcurl opens a 32 MB stream window) would be counted as the client's.
+    @Test(.enabled(if: SandboxFixture.tls == nil, "the in-process server's TLS buffers would be measured with the client"))
+    func fiftyMegabyteMIMEStreamsToDiskWithFlatMemory() async throws {
         guard ProcessInfo.processInfo.environment["MAILPOOL_MEMORY_PROBE"] != nil else {
             // Resident memory is per process, and other tests run in parallel in this one: measure in a
             // process of its own that runs only this test.

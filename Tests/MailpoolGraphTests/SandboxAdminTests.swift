@@ -11,18 +11,19 @@ import Testing
         let seed = #"{"subject":"COA lot 42","to":["coa@contoso.example"],"body":"attached","from":{"address":"lab@vendor.example"}}"#
         let created = try await engine.perform(HTTPRequest(
             method: "POST", url: "\(fixture.running.baseURL)/_sandbox/mailboxes/coa@contoso.example/messages",
-            headers: [("Content-Type", "application/json")], body: Array(seed.utf8)))
+            headers: [("Content-Type", "application/json")], body: Array(seed.utf8), caFile: fixture.context.caFile))
         #expect(created.status == 201)
         let page = try await fixture.client().unreadInboxMessages(mailbox: SandboxFixture.mailbox)
         #expect(page.messages.map(\.subject) == ["COA lot 42"])
 
-        let stats = try await engine.perform(HTTPRequest(url: "\(fixture.running.baseURL)/_sandbox/stats"))
+        let stats = try await engine.perform(HTTPRequest(url: "\(fixture.running.baseURL)/_sandbox/stats", caFile: fixture.context.caFile))
         let counters = try JSONDecoder().decode(SandboxCounters.self, from: Data(stats.body))
         #expect(counters.tokensIssued == 1)
         #expect(counters.count("GET /v1.0/users/:user/mailFolders/:folder/messages 200") == 1)
 
         let faults = try await engine.perform(HTTPRequest(
-            method: "PUT", url: "\(fixture.running.baseURL)/_sandbox/faults", body: Array(#"{"script":[{"status":503}]}"#.utf8)))
+            method: "PUT", url: "\(fixture.running.baseURL)/_sandbox/faults", body: Array(#"{"script":[{"status":503}]}"#.utf8),
+            caFile: fixture.context.caFile))
         #expect(faults.status == 204)
         _ = try await fixture.client().inboxCounts(mailbox: SandboxFixture.mailbox)
         #expect(await fixture.sandbox.statistics().count("GET /v1.0/users/:user/mailFolders/:folder 503") == 1)

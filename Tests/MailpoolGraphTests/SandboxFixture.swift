@@ -22,6 +22,14 @@ struct SandboxFixture {
     static let otherMailbox = "orders@contoso.example"
     static let onPremMailbox = "legacy@contoso.example"
 
+    /// `MAILPOOL_GRAPH_TRANSPORT=https` runs the suite over HTTPS with HTTP/2, with the loopback
+    /// certificate `deploy/local/start-rabbitmq.sh` makes (`MAILPOOL_TLS_CA` names its CA); plain
+    /// HTTP/1.1 otherwise. The test command runs the suite both ways.
+    static let tls: SandboxTLS? = ProcessInfo.processInfo.environment["MAILPOOL_GRAPH_TRANSPORT"] == "https"
+        ? SandboxTLS(certificateFile: directory + "/server.pem", privateKeyFile: directory + "/server.key") : nil
+    static let caFile = ProcessInfo.processInfo.environment["MAILPOOL_TLS_CA"] ?? "/var/tmp/mailpool/tls/ca.pem"
+    private static var directory: String { (caFile as NSString).deletingLastPathComponent }
+
     let sandbox: GraphSandbox
     let running: RunningSandbox
     let cloud: GraphCloud
@@ -45,9 +53,10 @@ struct SandboxFixture {
             ])],
             tokenLifetimeSeconds: tokenLifetime)
         sandbox = GraphSandbox(seed: seed)
-        running = try await sandbox.start()
+        running = try await sandbox.start(tls: Self.tls)
         cloud = GraphCloud(authority: running.baseURL, graph: running.baseURL, resource: "https://graph.microsoft.com")
-        context = GraphContext(engine: CurlEngine(name: "graph-tests"), retry: retry, pacing: pacing)
+        context = GraphContext(engine: CurlEngine(name: "graph-tests"), retry: retry, pacing: pacing,
+                               caFile: Self.tls == nil ? nil : Self.caFile)
     }
 
     func client(_ clientID: String = Self.goodApp, secret: String = Self.secret, tenant: String = Self.tenant) -> GraphClient {

@@ -58,7 +58,7 @@ import Testing
         let other = try TestCertificate.make()
         let impostor = GraphApp(tenantID: SandboxFixture.tenant, clientID: SandboxFixture.certificateApp, credential: .certificate(
             ClientCertificate(certificatePEM: certificate.certificatePEM, privateKeyPEM: Secret(other.privateKeyPEM))))
-        let freshCache = TokenCache(engine: fixture.context.engine)  // the shared cache already holds a token
+        let freshCache = TokenCache(engine: fixture.context.engine, caFile: fixture.context.caFile)  // the shared cache already holds a token
         await expectGraphError({
             _ = try await freshCache.token(for: impostor, cloud: fixture.cloud)
         }) { if case .invalidClientCertificate = $0 { true } else { false } }

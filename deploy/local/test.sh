@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, starts the servers the tests use on loopback (RabbitMQ,
 # Dovecot, an SMTP server; the Graph sandbox runs inside the tests), validates the container files,
-# and runs every test against them. Tests that need a server fail (never skip) when it is not there.
+# and runs every test against them, the Graph client's twice: over HTTP/1.1 and over HTTPS with HTTP/2. Tests that need a server fail (never skip) when it is not there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
@@ -12,3 +12,8 @@ deploy/local/start-smtp.sh
 deploy/local/validate-deploy.sh
 swift build   # the tests also run the mailpool executable as a separate process (to SIGKILL it)
 swift test "$@"
+# The Graph client's suite again, against the sandbox over HTTPS with HTTP/2 (as Graph serves), with
+# the loopback certificate start-rabbitmq.sh made.
+if [ $# -eq 0 ]; then
+  MAILPOOL_GRAPH_TRANSPORT=https swift test --skip-build --filter MailpoolGraphTests
+fi
