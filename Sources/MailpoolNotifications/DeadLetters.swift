@@ -42,8 +42,7 @@ public struct DeadLetters: Sendable {
                            "x-last-death-reason", "x-last-death-queue", "x-last-death-exchange"] {
                 properties.headers[header] = nil
             }
-            // An earlier attempt may have got through: the replayed copy finds out before it sends.
-            properties.headers[NotificationNames.Header.outcomePending] = .bool(true)
+            properties.headers[NotificationNames.Header.replayed] = .bool(true)
             try await connection.publish(OutgoingMessage(exchange: "", routingKey: NotificationNames.queue, body: delivery.body,
                                                          properties: properties))
             return true

@@ -56,6 +56,10 @@ public enum NotificationNames {
         /// Set on a notification put back because an earlier attempt's outcome was not known yet: its
         /// next attempt must find out before sending.
         public static let outcomePending = "x-mailpool-outcome-pending"
+        /// Set on a dead letter an operator replays: sent again even if its ID is in the dedupe record
+        /// (an SMTP message whose outcome was unknown is recorded so that no copy of it goes out
+        /// again by itself), after the sender's own check (for Graph, the lookup by ID).
+        public static let replayed = "x-mailpool-replayed"
     }
 }
 

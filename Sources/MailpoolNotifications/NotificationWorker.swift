@@ -98,9 +98,11 @@ public struct NotificationWorker: Service {
 
     private func send(_ notification: ValidatedNotification, _ delivery: AMQPDelivery, sender: any NotificationSender,
                       attempts: Int, logger: Logger) async {
-        let resuming = attempts > 0 || delivery.redelivered || delivery.properties.headers[NotificationNames.Header.outcomePending] != nil
+        let headers = delivery.properties.headers
+        let replayed = headers[NotificationNames.Header.replayed] != nil
+        let resuming = attempts > 0 || delivery.redelivered || replayed || headers[NotificationNames.Header.outcomePending] != nil
         do {
-            if dedupe.contains(notification.request.id, thorough: resuming) {
+            if !replayed, dedupe.contains(notification.request.id, thorough: resuming) {
                 logger.info("already sent; not sending again")
                 delivery.ack()
                 return
@@ -115,8 +117,9 @@ public struct NotificationWorker: Service {
             delivery.ack()
         } catch is CancellationError {
             delivery.nack(requeue: true)
-        } catch where !delivery.isHeld {
+        } catch where !delivery.isHeld && SendFailure(error) != .outcomeUnknown {
             // Its channel closed: the broker hands it out again, and moving this copy would duplicate it.
+            // (Not so for an unknown SMTP outcome: its dead letter and record must stop the copy.)
             logger.notice("the broker took the notification back; its redelivered copy goes on", metadata: ["error": "\(error)"])
         } catch let pending as OutcomePending {
             logger.info("outcome of an earlier attempt not known yet", metadata: ["retry_in_s": "\(Int(pending.retryAfter.rounded(.up)))"])
@@ -126,7 +129,7 @@ public struct NotificationWorker: Service {
             let step = options.ladder.step(covering: pending.retryAfter)
             await forward(delivery, to: NotificationNames.retryQueue(delay: options.ladder.delays[step]), headers: headers)
         } catch {
-            await failed(delivery, error: error, attempts: attempts + 1, logger: logger)
+            await failed(delivery, id: notification.request.id, error: error, attempts: attempts + 1, logger: logger)
         }
     }
 
@@ -142,7 +145,7 @@ public struct NotificationWorker: Service {
         }
     }
 
-    private func failed(_ delivery: AMQPDelivery, error: any Error, attempts: Int, logger: Logger) async {
+    private func failed(_ delivery: AMQPDelivery, id: String, error: any Error, attempts: Int, logger: Logger) async {
         let failure = SendFailure(error)
         let step: Int?
         switch failure {
@@ -158,7 +161,11 @@ public struct NotificationWorker: Service {
             case .transient: "retries exhausted after \(attempts) attempts"
             }
             logger.error("notification dead-lettered", metadata: ["reason": "\(reason)", "error": "\(error)"])
-            await deadLetter(delivery, reason: reason, error: error, attempts: attempts)
+            // The server may have it: once its dead letter is safe, the record keeps any copy of the
+            // original (redelivered if this one's channel closed) from being sent again.
+            if await deadLetter(delivery, reason: reason, error: error, attempts: attempts), failure == .outcomeUnknown {
+                record(id, logger: logger)
+            }
             return
         }
         logger.warning("send failed; retrying later", metadata: ["error": "\(error)", "attempt": "\(attempts)",
@@ -167,12 +174,14 @@ public struct NotificationWorker: Service {
                       headers: history(delivery, error: error, attempts: attempts))
     }
 
-    private func deadLetter(_ delivery: AMQPDelivery, reason: String, error: (any Error)?, attempts: Int) async {
+    /// Moves the message to the dead-letter queue; false when it could not be published.
+    @discardableResult
+    private func deadLetter(_ delivery: AMQPDelivery, reason: String, error: (any Error)?, attempts: Int) async -> Bool {
         var headers = error.map { history(delivery, error: $0, attempts: attempts) } ?? delivery.properties.headers
         headers[NotificationNames.Header.attempts] = .int(Int64(attempts))
         headers[NotificationNames.Header.deadReason] = .string(reason)
         headers[NotificationNames.Header.deadAt] = .string(Date().formatted(.iso8601))
-        await forward(delivery, to: NotificationNames.deadQueue, headers: headers)
+        return await forward(delivery, to: NotificationNames.deadQueue, headers: headers)
     }
 
     /// The headers after another failed attempt: count, first and last error and time, and the last ten errors.
@@ -193,17 +202,26 @@ public struct NotificationWorker: Service {
     }
 
     /// Publishes the message (same body and properties, new headers) to `queue` with a confirm, then
-    /// acks the original; if the publish fails, the original goes back to the queue instead.
-    private func forward(_ delivery: AMQPDelivery, to queue: String, headers: AMQPTable) async {
+    /// acks the original. A publish that fails (the connection dropping, say) is tried twice more, a
+    /// second apart, while the connection recovers; if it still fails, the original goes back to the
+    /// queue instead. Returns whether the copy was published.
+    @discardableResult
+    private func forward(_ delivery: AMQPDelivery, to queue: String, headers: AMQPTable) async -> Bool {
         var properties = delivery.properties
         properties.headers = headers
         properties.persistent = true
-        do {
-            try await connection.publish(OutgoingMessage(exchange: "", routingKey: queue, body: delivery.body, properties: properties))
-            delivery.ack()
-        } catch {
-            logger.error("cannot move the notification; it goes back to the queue", metadata: ["queue": "\(queue)", "error": "\(error)"])
-            delivery.nack(requeue: true)
+        let message = OutgoingMessage(exchange: "", routingKey: queue, body: delivery.body, properties: properties)
+        for attempt in 1...3 {
+            do {
+                try await connection.publish(message)
+                delivery.ack()
+                return true
+            } catch {
+                logger.error("cannot move the notification", metadata: ["queue": "\(queue)", "error": "\(error)", "attempt": "\(attempt)"])
+                if attempt < 3 { try? await Task.sleep(for: .seconds(1)) }
+            }
         }
+        delivery.nack(requeue: true)
+        return false
     }
 }

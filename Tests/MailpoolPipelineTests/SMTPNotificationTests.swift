@@ -36,6 +36,46 @@ enum SMTPServer {
         """#.write(toFile: fixture.accountsPath, atomically: true, encoding: .utf8)
     }
 
+    /// 2,000 notifications through one worker while the server refuses one recipient in ten with 451,
+    /// drops the connection before its reply to the final dot for 3 % of them, and the broker closes
+    /// the worker's connection mid-run (the redelivered copies come back to the same process, which
+    /// waits for the first copy): each is delivered once, and the 3 % are dead-lettered as
+    /// outcome-unknown, not sent again. (A worker killed with SIGKILL between the server's acceptance
+    /// and the record, and a copy redelivered to another worker before the record is visible, are the
+    /// SMTP windows README.md documents.)
+    @Test func twoThousandThroughRefusalsLostRepliesAndAClosedConnection() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 0)
+        try smtpAccounts(fixture, port: 10465, tls: "implicit")
+        let connection = try await fixture.notificationConnection()
+        try await startWorker(fixture, ladder: NotificationAmbiguityTests.ladder)
+        let prefix = "smtp-many-\(UUID().uuidString.prefix(8))"
+        let lost = Set(stride(from: 0, to: 2000, by: 33).map { "\(prefix)-\($0)" })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<2000 {
+                if index >= 100 { try await group.next() }
+                let id = "\(prefix)-\(index)"
+                group.addTask {
+                    try await fixture.enqueue(notification(id, to: lost.contains(id) ? "someone@lost-reply.example" : "someone@flaky.example"),
+                                              on: connection)
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await eventually(within: 120, "the worker sent little") { SMTPServer.accepted(prefix: prefix).count >= 500 }
+        try PipelineFixture.rabbitmqctl("close_all_connections", "--vhost", fixture.vhost, "chaos test")
+        let dead = DeadLetters(connection: try await fixture.connect("test-smtp-dlq"))
+        try await eventually(within: 600, "the pool did not drain: \((try? fixture.queueDepths()) ?? [:])") {
+            guard SMTPServer.accepted(prefix: prefix).count == 2000 else { return false }
+            return (try? fixture.queueDepths().filter { $0.key != NotificationNames.deadQueue }.values.reduce(0, +)) == 0
+        }
+        let accepted = SMTPServer.accepted(prefix: prefix)
+        #expect(accepted.count == 2000)
+        #expect(accepted.filter { $0.value.count > 1 }.isEmpty, "delivered twice: \(accepted.filter { $0.value.count > 1 }.keys.sorted().prefix(10))")
+        let entries = try await dead.list()
+        #expect(Set(entries.map(\.id)) == lost && entries.allSatisfy { $0.reason == NotificationNames.outcomeUnknownReason })
+        await fixture.stop()
+    }
+
     func startWorker(_ fixture: PipelineFixture, ladder: RetryLadder = RetryLadder(delays: [0.2, 0.4])) async throws {
         let engine = CurlEngine(name: "test-smtp")
         fixture.track(engine)
@@ -95,6 +135,10 @@ enum SMTPServer {
         #expect(entries.allSatisfy { $0.reason == NotificationNames.outcomeUnknownReason && $0.attempts == 1 })
         #expect(Set(entries.map(\.id)) == Set((0..<4).map { "\(prefix)-\($0 * 10)" }))
         #expect(SMTPServer.accepted(prefix: prefix).values.allSatisfy { $0.count == 1 })
+        // An operator who finds one lost replays it: it goes out again although its ID is recorded.
+        let first = "\(prefix)-0"
+        #expect(try await dead.replay { $0.id == first } == 1)
+        try await eventually(within: 30, "the replayed notification was not sent") { SMTPServer.accepted(prefix: prefix)[first]?.count == 2 }
         await fixture.stop()
     }
 

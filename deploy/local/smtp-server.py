@@ -2,12 +2,14 @@
 """A real SMTP server (aiosmtpd) on loopback for the tests: STARTTLS on 127.0.0.1:10587 (required
 before AUTH), implicit TLS on 127.0.0.1:10465, AUTH PLAIN/LOGIN with any user and the password
 "mailpool-test". Each accepted message is written to $MAILPOOL_SMTP_SPOOL as <n>.eml with <n>.json
-holding the envelope. Recipients at reject.example are refused with 550, at busy.example with 451; a
+holding the envelope. Recipients at reject.example are refused with 550, at busy.example with 451, at
+flaky.example with 451 one time in ten; a
 message to lost-reply.example is stored and then the connection closes without the reply to the final
 dot (an accepted message whose acceptance the client never learns).
 """
 import json
 import os
+import random
 import ssl
 import sys
 import threading
@@ -26,7 +28,7 @@ class Handler:
         domain = address.rsplit("@", 1)[-1].lower()
         if domain == "reject.example":
             return "550 5.1.1 mailbox unavailable"
-        if domain == "busy.example":
+        if domain == "busy.example" or (domain == "flaky.example" and random.random() < 0.1):
             return "451 4.3.0 try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
