@@ -43,11 +43,12 @@ extension GraphClient {
     /// `onlyIf`, the creation is withheld (``GraphError/withheld(operation:)``) if it is false when the
     /// mailbox's request limit lets the request go.
     public func createDraft(from mailbox: String, _ mail: OutgoingMail, onlyIf: (@Sendable () -> Bool)? = nil) async throws(GraphError) -> String {
+        struct Created: Decodable { let id: String }  // Graph answers the whole message; only its ID is needed
         let inline = mail.attachments.reduce(0) { $0 + $1.content.count } <= Self.inlineAttachmentLimit
         let draft = try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/messages",
                                            body: try encode(MessageBody(mail, attachments: inline ? mail.attachments : [])),
                                            contentType: "application/json", idempotent: false, onlyIf: onlyIf),
-                                      mailbox: mailbox, as: GraphMessage.self)
+                                      mailbox: mailbox, as: Created.self)
         guard !inline else { return draft.id }
         let messagePath = "\(Self.user(mailbox))/messages/\(FormEncoding.escape(draft.id))"
         for attachment in mail.attachments {
