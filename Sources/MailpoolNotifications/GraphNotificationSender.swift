@@ -16,6 +16,11 @@ import MailpoolPipeline
 ///   ``Options/sendWindow`` of its creation and ends within the request timeout. They are deleted and
 ///   the notification is sent as a new draft, whose age the next check measures afresh;
 /// - nothing: it is sent.
+///
+/// Two copies of one notification can be resumed at once in two processes (a producer that published
+/// its id twice, a move to the retry ladder published again after a lost confirm). So a resuming copy
+/// lists again once its own draft exists and sends only if that draft comes first among the drafts
+/// (oldest, then lowest ID): every copy picks the same one, and the others wait for its outcome.
 public struct GraphNotificationSender: NotificationSender {
     public struct Options: Sendable {
         /// Longest time from creating a draft to its `send` leaving; after that it is not sent.
@@ -62,6 +67,15 @@ public struct GraphNotificationSender: NotificationSender {
         let deadline = ContinuousClock.now + .milliseconds(Int(options.sendWindow * 1000))
         // Both checked at the last moment before the request leaves, after any wait for the mailbox.
         let id = try await client.createDraft(from: mailbox, Self.mail(notification), onlyIf: stillHeld)
+        if resuming {
+            let (found, _) = try await client.messages(withIdempotencyKey: key, mailbox: mailbox)
+            let first = found.min { ($0.isDraft ? 1 : 0, $0.created, $0.id) < ($1.isDraft ? 1 : 0, $1.created, $1.id) }
+            guard first?.id == id else {
+                // Another copy's draft comes first (or was sent): it decides; this one steps aside.
+                try await client.deleteMessage(mailbox: mailbox, id: id)
+                throw OutcomePending(retryAfter: settle)
+            }
+        }
         try await client.sendDraft(mailbox: mailbox, id: id, onlyIf: { stillHeld() && ContinuousClock.now < deadline })
         return .sent
     }

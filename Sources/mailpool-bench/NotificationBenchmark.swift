@@ -93,7 +93,7 @@ struct NotificationBenchmark: AsyncParsableCommand {
         await connection.close()
         await running.stop()
 
-        print("Notifications: 1 worker process (concurrency \(concurrency)), \(senders) sender mailboxes → Graph sandbox sendMail, RabbitMQ on loopback, 2 cores shared")
+        print("Notifications: 1 worker process (concurrency \(concurrency)), \(senders) sender mailboxes → Graph sandbox (draft, then send), RabbitMQ on loopback, 2 cores shared")
         print(String(format: "throughput: %d notifications in %.1f s = %.0f notifications/s (enqueue → accepted)", count,
                      Double(count) / throughput, throughput))
         print(String(format: "latency at %.0f/s (%d notifications): p50 %.1f ms, p99 %.1f ms, max %.1f ms", rate, latencies.count,

@@ -19,7 +19,7 @@ import Testing
             }
             try await group.waitForAll()
         }
-        try await eventually(within: 60, "not all sent") { await fixture.sentCounts().count == 1000 }
+        try await eventually(within: 180, "not all sent") { await fixture.sentCounts().count == 1000 }
         try await Task.sleep(for: .seconds(1))
         let counts = await fixture.sentCounts()
         #expect(counts.count == 1000 && counts.values.allSatisfy { $0 == 1 })
