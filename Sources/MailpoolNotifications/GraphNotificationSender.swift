@@ -19,8 +19,10 @@ import MailpoolPipeline
 ///
 /// Two copies of one notification can be resumed at once in two processes (a producer that published
 /// its id twice, a move to the retry ladder published again after a lost confirm). So a resuming copy
-/// lists again once its own draft exists and sends only if that draft comes first among the drafts
-/// (oldest, then lowest ID): every copy picks the same one, and the others wait for its outcome.
+/// waits up to a second at random, creates its draft, lists again, and sends only if no sent copy and
+/// no other draft created at the same time or earlier is there (Graph's `createdDateTime` has whole
+/// seconds, so a tie cannot be broken). A copy that sees a contender deletes its draft and waits for
+/// the outcome; two that see each other both wait, and the random pause makes a second meeting unlikely.
 public struct GraphNotificationSender: NotificationSender {
     public struct Options: Sendable {
         /// Longest time from creating a draft to its `send` leaving; after that it is not sent.
@@ -64,14 +66,16 @@ public struct GraphNotificationSender: NotificationSender {
                 for draft in found { try await client.deleteMessage(mailbox: mailbox, id: draft.id) }
             }
         }
+        if resuming { try await Task.sleep(for: .milliseconds(Int.random(in: 0..<1000))) }
         let deadline = ContinuousClock.now + .milliseconds(Int(options.sendWindow * 1000))
         // Both checked at the last moment before the request leaves, after any wait for the mailbox.
         let id = try await client.createDraft(from: mailbox, Self.mail(notification), onlyIf: stillHeld)
         if resuming {
             let (found, _) = try await client.messages(withIdempotencyKey: key, mailbox: mailbox)
-            let first = found.min { ($0.isDraft ? 1 : 0, $0.created, $0.id) < ($1.isDraft ? 1 : 0, $1.created, $1.id) }
-            guard first?.id == id else {
-                // Another copy's draft comes first (or was sent): it decides; this one steps aside.
+            // Its own draft missing from the list is no answer either: step aside then too.
+            guard let created = found.first(where: { $0.id == id })?.created,
+                  !found.contains(where: { $0.id != id && (!$0.isDraft || $0.created <= created) }) else {
+                // Another copy may be sending (or has sent): it decides; this one steps aside.
                 try await client.deleteMessage(mailbox: mailbox, id: id)
                 throw OutcomePending(retryAfter: settle)
             }
