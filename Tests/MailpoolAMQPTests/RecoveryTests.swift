@@ -58,7 +58,7 @@ import Testing
             }
         }
 
-        try await eventually(within: 60) { acked.withLock { $0.count } >= 3_000 }
+        try await eventually(within: 180) { acked.withLock { $0.count } >= 3_000 }
         try Broker.rabbitmqctl("close_all_connections", "--vhost", vhost, "chaos test")
         #expect(confirmed.withLock { $0.count } < total, "the connections were closed mid-stream")
         try await withTimeout(180) { try await publishing.value }

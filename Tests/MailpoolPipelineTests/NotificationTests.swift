@@ -66,9 +66,9 @@ import Testing
         try await fixture.enqueue(dormant, on: connection)
         try await fixture.enqueue(notification("good"), on: connection)
 
-        try await eventually(within: 30, "the good notification was not sent") { await fixture.sentCounts()["good"] == 1 }
+        try await eventually(within: 90, "the good notification was not sent") { await fixture.sentCounts()["good"] == 1 }
         let dead = DeadLetters(connection: connection)
-        try await eventually(within: 10, "not all dead-lettered") { try await dead.list().count == 7 }
+        try await eventually(within: 60, "not all dead-lettered") { try await dead.list().count == 7 }
         let reasons = try await dead.list().map(\.reason)
         for expected in ["malformed-json", "invalid: no recipient", "invalid: 'not an address' is not an email address",
                          "header-injection: subject contains CR or LF", "oversized", "unknown-account: no account named 'Nobody'",
@@ -89,7 +89,7 @@ import Testing
         let start = ContinuousClock.now
         try await fixture.enqueue(notification("ladder"), on: connection)
         let dead = DeadLetters(connection: connection)
-        try await eventually(within: 30, "never dead-lettered") { try await dead.list().count == 1 }
+        try await eventually(within: 90, "never dead-lettered") { try await dead.list().count == 1 }
         let elapsed = ContinuousClock.now - start
         let entry = try #require(try await dead.list().first)
         #expect(entry.id == "ladder")
@@ -106,7 +106,7 @@ import Testing
 
         await fixture.sandbox.setFaults(SandboxFaults())
         #expect(try await dead.replay() == 1)
-        try await eventually(within: 30, "the replayed notification was not sent") { await fixture.sentCounts()["ladder"] == 1 }
+        try await eventually(within: 90, "the replayed notification was not sent") { await fixture.sentCounts()["ladder"] == 1 }
         #expect(try await dead.list().isEmpty)
         await fixture.stop()
     }
@@ -118,7 +118,7 @@ import Testing
         try await fixture.startNotificationWorker()
         // The same ID twice: the dedupe record stops the second.
         try await fixture.enqueue(notification("twice"), on: connection)
-        try await eventually(within: 20, "not sent") { await fixture.sentCounts()["twice"] == 1 }
+        try await eventually(within: 90, "not sent") { await fixture.sentCounts()["twice"] == 1 }
         try await fixture.enqueue(notification("twice"), on: connection)
         // An attempt that got through without being recorded: a retry finds it in Sent Items.
         let client = GraphClient(app: GraphApp(tenantID: PipelineFixture.tenant, clientID: PipelineFixture.client,
@@ -130,7 +130,7 @@ import Testing
             headers: [("x-mailpool-notification-id", "ghost")], idempotencyKey: "ghost"))
         try await fixture.enqueue(notification("ghost"), headers: [NotificationNames.Header.attempts: 1], on: connection)
         try await fixture.enqueue(notification("after"), on: connection)
-        try await eventually(within: 20, "not sent") { await fixture.sentCounts()["after"] == 1 }
+        try await eventually(within: 90, "not sent") { await fixture.sentCounts()["after"] == 1 }
         try await Task.sleep(for: .seconds(1))
         #expect(await fixture.sentCounts() == ["twice": 1, "ghost": 1, "after": 1])
         client.context.engine.shutdown()

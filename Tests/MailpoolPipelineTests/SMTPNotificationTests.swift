@@ -102,7 +102,7 @@ enum SMTPServer {
             request.attachments = [.init(name: "car.pdf", contentType: "application/pdf", contentBase64: Data("%PDF \(index)".utf8).base64EncodedString())]
             try await fixture.enqueue(request, on: connection)
         }
-        try await eventually(within: 30, "not all accepted by the SMTP server") { SMTPServer.accepted(prefix: prefix).count == 20 }
+        try await eventually(within: 90, "not all accepted by the SMTP server") { SMTPServer.accepted(prefix: prefix).count == 20 }
         try await Task.sleep(for: .seconds(1))
         let accepted = SMTPServer.accepted(prefix: prefix)
         #expect(accepted.values.allSatisfy { $0.count == 1 }, "a notification was sent twice")
@@ -139,7 +139,7 @@ enum SMTPServer {
         // An operator who finds one lost replays it: it goes out again although its ID is recorded.
         let first = "\(prefix)-0"
         #expect(try await dead.replay { $0.id == first } == 1)
-        try await eventually(within: 30, "the replayed notification was not sent") { SMTPServer.accepted(prefix: prefix)[first]?.count == 2 }
+        try await eventually(within: 90, "the replayed notification was not sent") { SMTPServer.accepted(prefix: prefix)[first]?.count == 2 }
         await fixture.stop()
     }
 
@@ -151,7 +151,7 @@ enum SMTPServer {
         try await fixture.enqueue(notification("smtp-rejected", to: "someone@reject.example"), on: connection)
         try await fixture.enqueue(notification("smtp-busy", to: "someone@busy.example"), on: connection)
         let dead = DeadLetters(connection: connection)
-        try await eventually(within: 30, "not dead-lettered") { try await dead.list().count == 2 }
+        try await eventually(within: 90, "not dead-lettered") { try await dead.list().count == 2 }
         let entries = Dictionary(uniqueKeysWithValues: try await dead.list().map { ($0.id, $0) })
         #expect(entries["smtp-rejected"]?.reason == "permanent" && entries["smtp-rejected"]?.attempts == 1)
         #expect(entries["smtp-rejected"]?.lastError?.contains("550") == true)
@@ -164,7 +164,7 @@ enum SMTPServer {
         try await startWorker(wrong, ladder: RetryLadder(delays: [0.2, 0.2, 0.2, 0.2]))
         try await wrong.enqueue(notification("smtp-login"), on: wrongConnection)
         let wrongDead = DeadLetters(connection: wrongConnection)
-        try await eventually(within: 30, "not dead-lettered") { try await wrongDead.list().count == 1 }
+        try await eventually(within: 90, "not dead-lettered") { try await wrongDead.list().count == 1 }
         let entry = try #require(try await wrongDead.list().first)
         #expect(entry.reason == "account misconfigured after 3 attempts")
         #expect(entry.lastError?.contains("check the user name and password") == true)
