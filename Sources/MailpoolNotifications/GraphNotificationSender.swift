@@ -65,8 +65,8 @@ public struct GraphNotificationSender: NotificationSender {
                 guard stillHeld() else { throw DeliveryReleased() }
                 for draft in found { try await client.deleteMessage(mailbox: mailbox, id: draft.id) }
             }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0..<1000)))  // see "Two copies" above
         }
-        if resuming { try await Task.sleep(for: .milliseconds(Int.random(in: 0..<1000))) }
         let deadline = ContinuousClock.now + .milliseconds(Int(options.sendWindow * 1000))
         // Both checked at the last moment before the request leaves, after any wait for the mailbox.
         let id = try await client.createDraft(from: mailbox, Self.mail(notification), onlyIf: stillHeld)
