@@ -57,6 +57,7 @@ struct NotificationBenchmark: AsyncParsableCommand {
 
         // 1. Throughput with a backlog.
         let start = ContinuousClock.now
+        let (workerCPUBefore, benchCPUBefore) = (cpuSeconds(of: worker.processIdentifier), cpuSeconds())
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<count {
                 if index >= 500 { try await group.next() }
@@ -66,6 +67,8 @@ struct NotificationBenchmark: AsyncParsableCommand {
         }
         while await sandbox.statistics().messagesSent < count { try await Task.sleep(for: .milliseconds(20)) }
         let throughput = Double(count) / seconds(ContinuousClock.now - start)
+        let workerCPU = (cpuSeconds(of: worker.processIdentifier) - workerCPUBefore) / Double(count) * 1000
+        let benchCPU = (cpuSeconds() - benchCPUBefore) / Double(count) * 1000
 
         // 2. Latency at half that rate.
         let rate = throughput / 2
@@ -96,6 +99,8 @@ struct NotificationBenchmark: AsyncParsableCommand {
         print("Notifications: 1 worker process (concurrency \(concurrency)), \(senders) sender mailboxes → Graph sandbox (draft, then send), RabbitMQ on loopback, 2 cores shared")
         print(String(format: "throughput: %d notifications in %.1f s = %.0f notifications/s (enqueue → accepted)", count,
                      Double(count) / throughput, throughput))
+        print(String(format: "CPU per notification: worker %.2f ms (%.0f notifications/s per core), sandbox + publisher %.2f ms",
+                     workerCPU, 1000 / workerCPU, benchCPU))
         print(String(format: "latency at %.0f/s (%d notifications): p50 %.1f ms, p99 %.1f ms, max %.1f ms", rate, latencies.count,
                      percentile(latencies, 0.5), percentile(latencies, 0.99), latencies.last ?? 0))
         print(String(format: "worker memory: %.1f MB resident at the end, %.1f MB peak", Double(rss) / 1024, Double(peak) / 1024) + " (\(runtime))")
