@@ -184,7 +184,7 @@ let package = Package(
 
         .testTarget(name: "MailpoolCoreTests", dependencies: ["MailpoolCore"]),
         .testTarget(name: "MailpoolAMQPTests", dependencies: ["MailpoolAMQP"]),
-        .testTarget(name: "MailpoolAccountsTests", dependencies: ["MailpoolAccounts"]),
+        .testTarget(name: "MailpoolAccountsTests", dependencies: ["MailpoolAccounts", "MailpoolCore"]),
         .testTarget(name: "MailpoolPipelineTests", dependencies: [
             "MailpoolPipeline", "MailpoolAccounts", "MailpoolAMQP", "MailpoolGraph", "GraphSandbox", "MailpoolCurl",
             "MailpoolLegacyMail", "MailpoolCore", "MailpoolNotifications",

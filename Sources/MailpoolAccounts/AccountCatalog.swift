@@ -1,11 +1,16 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Synchronization
 
-/// The accounts from a file, kept current: ``reloadIfChanged()`` rereads the file when its modification
-/// time or size changes, so that activating, deactivating or adding an account takes effect in running
-/// processes without a restart. A file that no longer validates is reported and the last good
-/// accounts stay in force.
+/// The accounts from a file, kept current: ``reloadIfChanged()`` rereads the file when it, or a secret or
+/// certificate file it names, changes, so that activating, deactivating or adding an account, or rotating
+/// a secret, takes effect in running processes without a restart. Files are compared by what their
+/// path resolves to (device, inode, size, modification and change times), so that a Kubernetes
+/// ConfigMap or Secret update, which swaps a `..data` symlink, is seen. A file that no longer validates
+/// is reported and the last good accounts stay in force.
 public final class AccountCatalog: Sendable {
     public let path: String
     private let checkInterval: Duration
@@ -15,7 +20,7 @@ public final class AccountCatalog: Sendable {
 
     private struct State {
         var accounts: Accounts
-        var stamp: FileStamp?
+        var stamp: [FileStamp?]
         /// When the file was last looked at; changes are checked at most once a second.
         var checked: ContinuousClock.Instant
     }
@@ -24,6 +29,8 @@ public final class AccountCatalog: Sendable {
     struct Accounts {
         var list: [EmailAccount]
         var defaultNotificationName: String?
+        /// The accounts file and every secret or certificate file it names.
+        var sources: [String]
     }
 
     /// Loads and validates `path`; throws ``AccountsError`` listing every problem. Changes are looked
@@ -34,9 +41,8 @@ public final class AccountCatalog: Sendable {
         self.checkInterval = checkInterval
         self.environment = environment
         self.logger = logger
-        let stamp = FileStamp(path: path)
         let accounts = try Self.load(path: path, environment: environment, logger: logger)
-        state = Mutex(State(accounts: accounts, stamp: stamp, checked: .now))
+        state = Mutex(State(accounts: accounts, stamp: accounts.sources.map(FileStamp.init(path:)), checked: .now))
     }
 
     /// The accounts in force.
@@ -64,11 +70,15 @@ public final class AccountCatalog: Sendable {
             return true
         }
         guard due else { return false }
-        let stamp = FileStamp(path: path)
-        guard stamp != state.withLock({ $0.stamp }) else { return false }
+        let sources = state.withLock { $0.accounts.sources }
+        guard sources.map(FileStamp.init(path:)) != state.withLock({ $0.stamp }) else { return false }
+        // Stamp the files before reading them: a change made while they are read is seen next time.
+        let stamp = sources.map(FileStamp.init(path:))
         do {
             let accounts = try Self.load(path: path, environment: environment, logger: logger)
-            state.withLock { $0.accounts = accounts; $0.stamp = stamp }
+            // Files the new accounts name for the first time are stamped as read now.
+            let newStamp = accounts.sources == sources ? stamp : accounts.sources.map(FileStamp.init(path:))
+            state.withLock { $0.accounts = accounts; $0.stamp = newStamp }
             logger.info("accounts reloaded", metadata: ["count": "\(accounts.list.count)"])
             return true
         } catch {
@@ -92,7 +102,7 @@ public final class AccountCatalog: Sendable {
         let accounts = validator.validate(file)
         for warning in validator.warnings { logger.warning("\(warning)") }
         guard validator.problems.isEmpty else { throw AccountsError(problems: validator.problems) }
-        return Accounts(list: accounts, defaultNotificationName: file.defaultNotificationAccount)
+        return Accounts(list: accounts, defaultNotificationName: file.defaultNotificationAccount, sources: [path] + validator.sourceFiles)
     }
 
     private static func explain(_ error: any Error) -> String {
@@ -107,16 +117,28 @@ public final class AccountCatalog: Sendable {
     }
 }
 
-/// A file's modification time and size, to notice changes cheaply.
+/// What a path resolves to (symlinks followed), to notice changes cheaply: a replaced file has a new
+/// inode, an edited one a new size or time.
 struct FileStamp: Equatable, Sendable {
-    let modified: Date
-    let size: Int
+    let device: UInt64
+    let inode: UInt64
+    let size: Int64
+    let modified: timespec
+    let changed: timespec
 
     init?(path: String) {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let modified = attributes[.modificationDate] as? Date,
-              let size = attributes[.size] as? Int else { return nil }
-        self.modified = modified
-        self.size = size
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        modified = info.st_mtim
+        changed = info.st_ctim
+    }
+
+    static func == (lhs: FileStamp, rhs: FileStamp) -> Bool {
+        lhs.device == rhs.device && lhs.inode == rhs.inode && lhs.size == rhs.size
+            && lhs.modified.tv_sec == rhs.modified.tv_sec && lhs.modified.tv_nsec == rhs.modified.tv_nsec
+            && lhs.changed.tv_sec == rhs.changed.tv_sec && lhs.changed.tv_nsec == rhs.changed.tv_nsec
     }
 }

@@ -8,6 +8,9 @@ struct AccountsValidator {
     let environment: [String: String]
     private(set) var problems: [String] = []
     private(set) var warnings: [String] = []
+    /// Files the accounts were read from besides the accounts file (secrets, certificates): a change to
+    /// any of them reloads the accounts.
+    private(set) var sourceFiles: [String] = []
 
     init(environment: [String: String]) {
         self.environment = environment
@@ -126,6 +129,7 @@ struct AccountsValidator {
         case (let secret?, nil):
             credential = resolve(secret, field: "\(field).clientSecret").map(GraphCredential.secret)
         case (nil, let certificate?):
+            sourceFiles.append(certificate)
             guard let pem = try? String(contentsOfFile: certificate, encoding: .utf8) else {
                 problems.append("\(field).certificateFile: cannot read \(certificate)")
                 return nil
@@ -142,9 +146,15 @@ struct AccountsValidator {
             problems.append("\(field): give either clientSecret or certificateFile, not both")
             credential = nil
         }
+        let authority = raw.authority ?? preset.0, graphBaseURL = raw.graphBaseURL ?? preset.1
+        for (name, url) in [("authority", authority), ("graphBaseURL", graphBaseURL)] where !Self.isProtected(url) {
+            problems.append("\(field).\(name): '\(url)' is not https:// (plain http:// is allowed only to a loopback address, "
+                            + "as it would send the client's credential in clear)")
+            valid = false
+        }
         guard valid, let credential else { return nil }
         return GraphSettings(tenantID: raw.tenantId!, clientID: raw.clientId!, credential: credential,
-                             authority: raw.authority ?? preset.0, graphBaseURL: raw.graphBaseURL ?? preset.1)
+                             authority: authority, graphBaseURL: graphBaseURL)
     }
 
     private mutating func mailServer(_ raw: AccountsFile.RawSide, field: String, ports: (implicit: Int, starttls: Int)) -> ServerSettings? {
@@ -179,7 +189,17 @@ struct AccountsValidator {
                               deletedFolder: deletedFolder.isEmpty ? nil : deletedFolder, caFile: raw.caFile)
     }
 
+    /// https://, or http:// to a loopback address (a local stand-in such as the sandbox).
+    static func isProtected(_ url: String) -> Bool {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), let host = components.host else {
+            return false
+        }
+        let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+        return scheme == "https" || (scheme == "http" && loopback)
+    }
+
     private mutating func resolve(_ reference: SecretReference, field: String) -> Secret? {
+        if case .file(let path) = reference { sourceFiles.append(path) }
         if reference.isInline {
             warnings.append("\(field): the secret is written in the accounts file; prefer {\"env\": NAME} or {\"file\": PATH}")
         }

@@ -1,7 +1,7 @@
 /// A credential (client secret, password, access token). Its text shows as `<redacted>` wherever it is
-/// interpolated, logged or dumped, so that it cannot leak by accident; read ``value`` only where the
-/// credential is sent.
-public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+/// interpolated, logged, dumped (`dump()` and `Mirror` see no children) or reflected, so that it cannot
+/// leak by accident; read ``value`` only where the credential is sent.
+public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public let value: String
 
     public init(_ value: String) {
@@ -10,4 +10,5 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
 
     public var description: String { "<redacted>" }
     public var debugDescription: String { "<redacted>" }
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MailpoolAccounts
+import MailpoolCore
 import Testing
 
 @Suite struct AccountCatalogTests {
@@ -95,5 +96,66 @@ import Testing
         try #"{"accounts": [{"name": "COA"}]}"#.write(toFile: path, atomically: true, encoding: .utf8)
         #expect(!catalog.reloadIfChanged())
         #expect(catalog.accounts.count == 2)
+    }
+
+    /// A Kubernetes ConfigMap or Secret volume: `accounts.json` → `..data/accounts.json`, `..data` →
+    /// `..<timestamp>/`; an update writes a new timestamped directory and swaps the `..data` symlink.
+    @Test func reloadFollowsAConfigMapSymlinkSwapAndARotatedSecretFile() throws {
+        let volume = FileManager.default.temporaryDirectory.appendingPathComponent("configmap-\(UUID().uuidString)").path
+        func publish(_ version: String, accounts: String, secret: String) throws {
+            try FileManager.default.createDirectory(atPath: "\(volume)/..\(version)", withIntermediateDirectories: true)
+            try accounts.write(toFile: "\(volume)/..\(version)/accounts.json", atomically: false, encoding: .utf8)
+            try secret.write(toFile: "\(volume)/..\(version)/secret", atomically: false, encoding: .utf8)
+            try FileManager.default.createSymbolicLink(atPath: "\(volume)/..data_tmp", withDestinationPath: "..\(version)")
+            #expect(rename("\(volume)/..data_tmp", "\(volume)/..data") == 0)
+        }
+        let secret = #"{"file": "\#(volume)/secret"}"#
+        let first = #"{"accounts": [{"name": "COA", "inbound": \#(graphSide(active: false, secret: secret))}]}"#
+        try publish("2026_11_28_01", accounts: first, secret: "one\n")
+        try FileManager.default.createSymbolicLink(atPath: "\(volume)/accounts.json", withDestinationPath: "..data/accounts.json")
+        try FileManager.default.createSymbolicLink(atPath: "\(volume)/secret", withDestinationPath: "..data/secret")
+        let catalog = try AccountCatalog(path: "\(volume)/accounts.json", checkInterval: .zero)
+        func secretValue() -> String? {
+            guard case .graph(let settings) = catalog.account(named: "COA")?.inbound?.server, case .secret(let value) = settings.credential else { return nil }
+            return value.value
+        }
+        #expect(secretValue() == "one")
+
+        // Same size and, within the clock's resolution, the same time: only the resolved inode differs.
+        try publish("2026_11_28_02", accounts: first.replacingOccurrences(of: #""active": false"#, with: #""active": true "#), secret: "one\n")
+        #expect(catalog.reloadIfChanged())
+        #expect(catalog.account(named: "COA")?.inbound?.active == true)
+
+        try publish("2026_11_28_03", accounts: first.replacingOccurrences(of: #""active": false"#, with: #""active": true "#), secret: "two\n")
+        #expect(catalog.reloadIfChanged())
+        #expect(secretValue() == "two")
+        #expect(!catalog.reloadIfChanged())
+    }
+
+    @Test func plainHTTPIsRefusedExceptToLoopback() throws {
+        let side = { (url: String) in graphSide().replacingOccurrences(of: #""clientSecret""#, with: #""authority": "\#(url)", "graphBaseURL": "\#(url)", "clientSecret""#) }
+        let path = try write(#"{"accounts": [{"name": "Clear", "inbound": \#(side("http://login.contoso.example"))}]}"#)
+        #expect {
+            _ = try AccountCatalog(path: path, environment: ["COA_SECRET": "s"])
+        } throws: { error in
+            "\(error)".contains("account 'Clear': inbound.authority: 'http://login.contoso.example' is not https://")
+                && "\(error)".contains("inbound.graphBaseURL: 'http://login.contoso.example' is not https://")
+        }
+        for url in ["http://127.0.0.1:8080", "http://localhost:8080", "https://graph.contoso.example"] {
+            let path = try write(#"{"accounts": [{"name": "Local", "inbound": \#(side(url))}]}"#)
+            #expect(try AccountCatalog(path: path, environment: ["COA_SECRET": "s"]).accounts.count == 1)
+        }
+    }
+
+    @Test func secretsAreRedactedInDumpAndMirror() throws {
+        let secret = Secret("s3cret-value")
+        var dumped = ""
+        dump(secret, to: &dumped)
+        let path = try write(#"{"accounts": [{"name": "COA", "inbound": \#(graphSide())}]}"#)
+        dump(try AccountCatalog(path: path, environment: ["COA_SECRET": "s3cret-value"]).accounts, to: &dumped)
+        #expect(dumped.contains("COA"))
+        #expect(!dumped.contains("s3cret"))
+        #expect(Mirror(reflecting: secret).children.isEmpty)
+        #expect(!"\(secret) \(String(reflecting: secret))".contains("s3cret"))
     }
 }
