@@ -95,6 +95,14 @@ public final class GraphSandbox: Sendable {
         let counts = try await state.folderCounts(mailbox: mailbox.lowercased(), folder: folder)
         return (counts.total, counts.unread)
     }
+
+    /// Total and unread messages in the folder with this display name (one made through the API, say).
+    public func count(_ mailbox: String, folderNamed displayName: String) async throws -> (total: Int, unread: Int) {
+        guard let folder = await state.folders(mailbox: mailbox.lowercased(), displayName: displayName).first else {
+            throw GraphFailure.itemNotFound
+        }
+        return try await count(mailbox, folder: folder.id)
+    }
 }
 
 /// A sandbox serving in the background.

@@ -13,6 +13,8 @@ struct MailboxRecord: Sendable {
     var removals: [(id: String, restID: String, folder: String, sequence: Int)] = []
     /// Messages accepted by sendMail or send, in order.
     var sent: [SentRecord] = []
+    /// Folders made through the API: ID → display name.
+    var folders: [String: String] = [:]
 
     mutating func nextSequence() -> Int {
         sequence += 1

@@ -91,11 +91,39 @@ extension SandboxRoutes {
             }
         }
 
+        // Top-level folders; the only filter taken is `displayName eq '…'`.
+        router.get("/v1.0/users/:user/mailFolders") { request, context -> Response in
+            await graph(request, context, permission: "Mail.Read") { mailbox throws(GraphFailure) in
+                var name: String?
+                if let filter = request.uri.queryParameters["$filter"].map(String.init) {
+                    let pattern = /^\s*displayName\s+eq\s+'(.*)'\s*$/
+                    guard let match = filter.wholeMatch(of: pattern) else {
+                        throw GraphFailure(status: 400, code: "ErrorInvalidUrlQueryFilter", message: "The query filter contains one or more invalid nodes.")
+                    }
+                    name = String(match.1).replacingOccurrences(of: "''", with: "'")
+                }
+                let found = await state.folders(mailbox: mailbox, displayName: name)
+                return GraphJSON.response(["value": found.map { ["id": $0.id, "displayName": $0.displayName] }])
+            }
+        }
+
+        router.post("/v1.0/users/:user/mailFolders") { request, context -> Response in
+            await graph(request, context, permission: "Mail.ReadWrite") { mailbox throws(GraphFailure) in
+                let body = try await Self.body(request, limit: 1 << 20)
+                guard let json = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let name = json["displayName"] as? String,
+                      !name.isEmpty else {
+                    throw GraphFailure(status: 400, code: "RequestBodyRead", message: "Unable to read JSON request payload.")
+                }
+                let id = try await state.createFolder(mailbox: mailbox, displayName: name)
+                return GraphJSON.response(["id": id, "displayName": name], status: .created)
+            }
+        }
+
         router.get("/v1.0/users/:user/mailFolders/:folder") { request, context -> Response in
             await graph(request, context, permission: "Mail.Read") { mailbox throws(GraphFailure) in
                 let counts = try await state.folderCounts(mailbox: mailbox, folder: context.parameters.get("folder") ?? "")
                 return GraphJSON.response([
-                    "id": WellKnownFolder.id(counts.name), "displayName": WellKnownFolder.names[counts.name] ?? counts.name,
+                    "id": counts.id, "displayName": counts.displayName,
                     "childFolderCount": 0, "unreadItemCount": counts.unread, "totalItemCount": counts.total,
                 ])
             }

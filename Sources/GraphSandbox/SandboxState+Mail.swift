@@ -9,7 +9,7 @@ extension SandboxState {
 
     /// Messages in `folder`, newest first, optionally unread only.
     func list(mailbox key: String, folder rawFolder: String, unreadOnly: Bool) throws(GraphFailure) -> [StoredMessage] {
-        guard let folder = WellKnownFolder.resolve(rawFolder) else { throw .itemNotFound }
+        guard let folder = folder(mailbox: key, rawFolder) else { throw .itemNotFound }
         return mailbox(key).messages.values
             .filter { $0.folder == folder && (!unreadOnly || !$0.isRead) }
             .sorted { ($0.receivedDateTime, $0.immutableID) > ($1.receivedDateTime, $1.immutableID) }
@@ -21,7 +21,7 @@ extension SandboxState {
     /// pages of one round agree with each other.
     func delta(mailbox key: String, folder rawFolder: String, after watermark: Int?, upTo cap: Int?) throws(GraphFailure)
         -> (changed: [StoredMessage], removed: [(id: String, restID: String)], watermark: Int) {
-        guard let folder = WellKnownFolder.resolve(rawFolder) else { throw .itemNotFound }
+        guard let folder = folder(mailbox: key, rawFolder) else { throw .itemNotFound }
         let record = mailbox(key)
         let since = watermark ?? 0
         let upper = cap ?? record.sequence
@@ -34,9 +34,36 @@ extension SandboxState {
         return (changed, removed, upper)
     }
 
-    func folderCounts(mailbox key: String, folder rawFolder: String) throws(GraphFailure) -> (name: String, total: Int, unread: Int) {
+    func folderCounts(mailbox key: String, folder rawFolder: String) throws(GraphFailure)
+        -> (id: String, displayName: String, total: Int, unread: Int) {
         let messages = try list(mailbox: key, folder: rawFolder, unreadOnly: false)
-        return (WellKnownFolder.resolve(rawFolder)!, messages.count, messages.filter { !$0.isRead }.count)
+        let folder = folder(mailbox: key, rawFolder)!
+        let wellKnown = WellKnownFolder.names[folder]
+        return (wellKnown != nil ? WellKnownFolder.id(folder) : folder, wellKnown ?? mailbox(key).folders[folder] ?? folder,
+                messages.count, messages.filter { !$0.isRead }.count)
+    }
+
+    /// A folder's key in ``StoredMessage/folder``: a well-known name, or the ID of a folder made through
+    /// the API; nil when the mailbox has no such folder.
+    func folder(mailbox key: String, _ nameOrID: String) -> String? {
+        WellKnownFolder.resolve(nameOrID) ?? (mailbox(key).folders[nameOrID] != nil ? nameOrID : nil)
+    }
+
+    /// Folders with this display name (well-known or made through the API), as (id, display name).
+    func folders(mailbox key: String, displayName: String?) -> [(id: String, displayName: String)] {
+        let all = WellKnownFolder.names.map { (id: WellKnownFolder.id($0.key), displayName: $0.value) }
+            + mailbox(key).folders.map { (id: $0.key, displayName: $0.value) }
+        return all.filter { displayName == nil || $0.displayName.lowercased() == displayName!.lowercased() }
+    }
+
+    /// Makes a top-level folder; 409 ErrorFolderExists when one has the name.
+    func createFolder(mailbox key: String, displayName: String) throws(GraphFailure) -> String {
+        guard folders(mailbox: key, displayName: displayName).isEmpty else {
+            throw GraphFailure(status: 409, code: "ErrorFolderExists", message: "A folder with the specified name already exists.")
+        }
+        let id = SandboxID.make("AAMkFolder")
+        mailboxes[key]!.folders[id] = displayName
+        return id
     }
 
     func message(mailbox key: String, id: String) throws(GraphFailure) -> StoredMessage {
@@ -60,7 +87,7 @@ extension SandboxState {
 
     /// Moves a message; it gets a new REST ID (its immutable ID stays).
     func move(mailbox key: String, id: String, to destination: String) throws(GraphFailure) -> StoredMessage {
-        guard let folder = WellKnownFolder.resolve(destination) else {
+        guard let folder = folder(mailbox: key, destination) else {
             throw GraphFailure(status: 404, code: "ErrorInvalidIdMalformed", message: "Id is malformed.")
         }
         var message = try message(mailbox: key, id: id)
@@ -77,6 +104,9 @@ extension SandboxState {
     /// The message's MIME, built on first read for messages created through the API.
     func mime(mailbox key: String, id: String) throws(GraphFailure) -> ByteBuffer {
         var message = try message(mailbox: key, id: id)
+        if let status = message.mimeFailureStatus {
+            throw GraphFailure(status: status, code: "ErrorInternalServerError", message: "An internal server error occurred. The operation failed.")
+        }
         if message.mime.readableBytes == 0 {
             message.mime = ByteBuffer(bytes: MIMEBuilder.build(message))
             mailboxes[key]!.store(message)
@@ -108,6 +138,7 @@ extension SandboxState {
             internetMessageID: "<\(UUID().uuidString.lowercased())@sandbox.mailpool>",
             attachments: attachments, changeSequence: mailboxes[key]!.nextSequence(), mime: ByteBuffer())
         message.mime = ByteBuffer(bytes: seed.mime ?? MIMEBuilder.build(message))
+        message.mimeFailureStatus = seed.mimeFailureStatus
         mailboxes[key]!.store(message)
         return message
     }
@@ -126,10 +157,12 @@ public struct SeedMessage: Codable, Sendable {
     public var attachments: [SeedAttachment]?
     /// Raw MIME to serve as `$value` instead of MIME built from the fields above.
     public var mime: [UInt8]?
+    /// When set, `$value` always answers this status (a poison message).
+    public var mimeFailureStatus: Int?
 
     public init(subject: String, from: EmailAddress? = nil, to: [String], body: String? = nil, bodyContentType: String? = nil,
                 receivedDateTime: Date? = nil, isRead: Bool? = nil, folder: String? = nil,
-                attachments: [SeedAttachment]? = nil, mime: [UInt8]? = nil) {
+                attachments: [SeedAttachment]? = nil, mime: [UInt8]? = nil, mimeFailureStatus: Int? = nil) {
         self.subject = subject
         self.from = from
         self.to = to
@@ -140,6 +173,7 @@ public struct SeedMessage: Codable, Sendable {
         self.folder = folder
         self.attachments = attachments
         self.mime = mime
+        self.mimeFailureStatus = mimeFailureStatus
     }
 
     public struct SeedAttachment: Codable, Sendable {

@@ -28,6 +28,9 @@ struct StoredMessage: Sendable {
     /// Empty for messages created through the API (drafts, sent mail) until first read; seeded messages
     /// have it from the start. A ByteBuffer, so that serving `$value` shares the bytes instead of copying them.
     var mime: ByteBuffer
+    /// When set, `$value` always answers this status: a message Graph cannot serve (seen with
+    /// corrupted items, which answer 500 ErrorInternalServerError).
+    var mimeFailureStatus: Int? = nil
 
     var hasAttachments: Bool { attachments.contains { !$0.isInline } }
 

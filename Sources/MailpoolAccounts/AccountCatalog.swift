@@ -21,7 +21,7 @@ public final class AccountCatalog: Sendable {
     private struct State {
         var accounts: Accounts
         var stamp: [FileStamp?]
-        /// When the file was last looked at; changes are checked at most once a second.
+        /// When the files were last looked at; changes are checked at most every `checkInterval`.
         var checked: ContinuousClock.Instant
     }
 
@@ -36,7 +36,7 @@ public final class AccountCatalog: Sendable {
     /// Loads and validates `path`; throws ``AccountsError`` listing every problem. Changes are looked
     /// for at most every `checkInterval`.
     public init(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                checkInterval: Duration = .seconds(1), logger: Logger = Logger(label: "mailpool.accounts")) throws {
+                checkInterval: Duration = .milliseconds(100), logger: Logger = Logger(label: "mailpool.accounts")) throws {
         self.path = path
         self.checkInterval = checkInterval
         self.environment = environment

@@ -14,6 +14,9 @@ public struct CurlError: Error, Sendable, Equatable, CustomStringConvertible {
     /// DATA) handed over whole. False when it certainly never left (no connection, refused, DNS), so
     /// that even a request that must not be repeated can be sent again.
     public var mayHaveBeenProcessed = false
+    /// The transfer was stopped before sending anything because its connection was not its
+    /// ``ConnectionPin``'s: the session it belonged to is gone.
+    public var connectionReplaced = false
 
     public var description: String { "HTTP transfer to \(host) failed: \(message) (curl \(code))" }
 

@@ -12,6 +12,8 @@ protocol CurlRequest: Sendable {
     /// libcurl then may not re-send it by itself, as it otherwise does when a reused connection turns
     /// out dead before any response byte arrived.
     var repeatable: Bool { get }
+    /// When set, the transfer runs only on the connection the pin's first transfer used.
+    var pin: ConnectionPin? { get }
 
     /// Sets the protocol's options; lists that libcurl keeps pointers to come from `transfer.list(_:)`.
     func configure(_ handle: UnsafeMutableRawPointer, transfer: CurlTransfer)

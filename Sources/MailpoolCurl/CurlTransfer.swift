@@ -23,6 +23,9 @@ final class CurlTransfer {
     private var uploadFinished = false
     private var fileError: Int32 = 0
     private var repeatable = true
+    private var pin: ConnectionPin?
+    /// The transfer was stopped because it would have run on another connection than its pin's.
+    private var refusedByPin = false
     /// Times libcurl was about to send the request on a connection.
     private var sendings = 0
 
@@ -66,13 +69,19 @@ final class CurlTransfer {
         mp_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
         errorBodiesStayInMemory = request.errorBodiesStayInMemory
         repeatable = request.repeatable
+        pin = request.pin
         request.configure(handle, transfer: self)
         // libcurl re-sends a request by itself when a reused connection turns out dead before any
         // response byte ("Connection died, retrying a fresh connect"), and after an HTTP/2 REFUSED_STREAM.
         // The server may have carried the first one out, so a request that is not repeatable is let
         // out once: a second sending aborts the transfer, which then fails as possibly processed.
-        mp_curl_set_prereq_callback(handle, { context, _, _, _, _ in
+        // A pinned transfer is stopped the same way when its connection is not the pin's.
+        mp_curl_set_prereq_callback(handle, { context, _, _, _, localPort in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
+            if let pin = transfer.pin, !pin.admits(localPort: localPort) {
+                transfer.refusedByPin = true
+                return Int32(CURL_PREREQFUNC_ABORT)
+            }
             transfer.sendings += 1
             return transfer.sendings > 1 && !transfer.repeatable ? Int32(CURL_PREREQFUNC_ABORT) : Int32(CURL_PREREQFUNC_OK)
         }, me)
@@ -154,6 +163,7 @@ final class CurlTransfer {
             var error = CurlError(code: Int(code.rawValue), message: message, host: host)
             error.responseCode = status
             error.mayHaveBeenProcessed = hasUpload ? uploadFinished : sendings > 0
+            error.connectionReplaced = refusedByPin
             continuation.resume(throwing: error)
             return
         }

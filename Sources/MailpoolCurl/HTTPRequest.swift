@@ -33,6 +33,7 @@ public struct HTTPRequest: Sendable {
 
 extension HTTPRequest: CurlRequest {
     var errorBodiesStayInMemory: Bool { true }
+    var pin: ConnectionPin? { nil }
 
     func configure(_ handle: UnsafeMutableRawPointer, transfer: CurlTransfer) {
         mp_curl_setopt_long(handle, CURLOPT_PIPEWAIT, 1)  // prefer an HTTP/2 stream on an open connection

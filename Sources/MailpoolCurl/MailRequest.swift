@@ -33,11 +33,13 @@ public struct MailRequest: Sendable {
     public var responseTimeout: Double?
     /// An upload or download that moves no byte for this long fails, in seconds.
     public var stallTimeout: Double?
+    /// Keeps this command on the connection of the session's first command (see ``ConnectionPin``).
+    public var pin: ConnectionPin?
 
     public init(url: String, user: String, password: Secret, customRequest: String? = nil, noBody: Bool = false,
                 requireTLS: Bool = true, caFile: String? = nil, closeConnection: Bool = false, upload: [UInt8]? = nil,
                 mailFrom: String? = nil, recipients: [String] = [], timeout: Double = 120, connectTimeout: Double = 10,
-                responseTimeout: Double? = nil, stallTimeout: Double? = nil) {
+                responseTimeout: Double? = nil, stallTimeout: Double? = nil, pin: ConnectionPin? = nil) {
         self.url = url
         self.user = user
         self.password = password
@@ -53,6 +55,7 @@ public struct MailRequest: Sendable {
         self.connectTimeout = connectTimeout
         self.responseTimeout = responseTimeout
         self.stallTimeout = stallTimeout
+        self.pin = pin
     }
 }
 

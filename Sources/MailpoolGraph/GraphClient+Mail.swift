@@ -62,12 +62,43 @@ extension GraphClient {
     }
 
     /// Moves the message to Deleted Items (`destinationId: deleteditems`); returns the moved message.
-    /// Not repeated after a dropped connection: the move may have happened, and a second would fail.
     @discardableResult
     public func moveToDeletedItems(mailbox: String, messageID: String) async throws(GraphError) -> GraphMessage {
-        try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/messages/\(FormEncoding.escape(messageID))/move",
-                               body: Array(#"{"destinationId":"deleteditems"}"#.utf8), contentType: "application/json",
-                               idempotent: false),
-                          mailbox: mailbox, as: GraphMessage.self)
+        try await move(mailbox: mailbox, messageID: messageID, to: "deleteditems")
+    }
+
+    /// Moves the message to a folder (its ID or well-known name); returns the moved message.
+    /// Not repeated after a dropped connection: the move may have happened, and a second would fail.
+    @discardableResult
+    public func move(mailbox: String, messageID: String, to folder: String) async throws(GraphError) -> GraphMessage {
+        let body = try? JSONSerialization.data(withJSONObject: ["destinationId": folder])
+        return try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/messages/\(FormEncoding.escape(messageID))/move",
+                                      body: Array(body ?? Data()), contentType: "application/json", idempotent: false),
+                                 mailbox: mailbox, as: GraphMessage.self)
+    }
+
+    /// The ID of the top-level mail folder with this display name, created if there is none.
+    /// Creating is safe to repeat: a second attempt finds the folder the first one made.
+    public func mailFolder(named name: String, mailbox: String) async throws(GraphError) -> String {
+        if let id = try await existingMailFolder(named: name, mailbox: mailbox) { return id }
+        let body = try? JSONSerialization.data(withJSONObject: ["displayName": name])
+        do {
+            return try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/mailFolders", body: Array(body ?? Data()),
+                                          contentType: "application/json"), mailbox: mailbox, as: MailFolder.self).id
+        } catch .service(409, let code, let message) {
+            // ErrorFolderExists: made meanwhile (by an earlier attempt whose answer was lost).
+            guard let id = try await existingMailFolder(named: name, mailbox: mailbox) else { throw .service(status: 409, code: code, message: message) }
+            return id
+        }
+    }
+
+    private func existingMailFolder(named name: String, mailbox: String) async throws(GraphError) -> String? {
+        let filter = FormEncoding.escape("displayName eq '\(name.replacingOccurrences(of: "'", with: "''"))'")
+        return try await perform(Call(path: "\(Self.user(mailbox))/mailFolders?$filter=\(filter)&$select=id,displayName"),
+                                 mailbox: mailbox, as: ListResponse<MailFolder>.self).value.first?.id
+    }
+
+    private struct MailFolder: Decodable {
+        let id: String
     }
 }

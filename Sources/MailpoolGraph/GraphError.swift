@@ -42,8 +42,6 @@ public enum GraphError: Error, Sendable, Equatable {
     case withheld(operation: String)
     /// A response that is not what Graph documents.
     case invalidResponse(String)
-    /// Writing a downloaded body failed.
-    case storage(String)
     /// The task was cancelled while waiting to retry.
     case cancelled
 }
@@ -87,8 +85,6 @@ extension GraphError: CustomStringConvertible {
             return "\(operation) was not sent: it was no longer wanted when the mailbox's request limit let it go"
         case .invalidResponse(let detail):
             return "unexpected response from Graph: \(detail)"
-        case .storage(let detail):
-            return "cannot store the download: \(detail)"
         case .cancelled:
             return "cancelled"
         }

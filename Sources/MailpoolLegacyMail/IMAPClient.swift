@@ -50,6 +50,11 @@ public struct IMAPClient: Sendable {
         _ = try await command("UID MOVE \(uid) \(Self.quote(destination))", folder: folder)
     }
 
+    /// `CREATE folder`.
+    public func create(_ folder: String) async throws(LegacyMailError) {
+        _ = try await command("CREATE \(Self.quote(folder))", folder: "INBOX")
+    }
+
     /// Flags the message \Deleted and expunges it (`UID EXPUNGE`, RFC 4315).
     public func delete(uid: UInt64, folder: String = "INBOX") async throws(LegacyMailError) {
         try await addFlags("\\Deleted", uid: uid, folder: folder)

@@ -49,6 +49,8 @@ public enum LegacyMailError: Error, Sendable, Equatable, CustomStringConvertible
         // A refusal reply, to a recipient (SEND_ERROR) or to the final dot (WEIRD_SERVER_REPLY).
         case 8 where error.responseCode >= 400, 55 where error.responseCode >= 400:
             self = .refused(server: error.host, replyCode: error.responseCode, detail: error.message)
+        case _ where error.connectionReplaced:
+            self = .connection(server: error.host, detail: "the session's connection was lost before \(command), which was not sent on a new one")
         case _ where upload && error.mayHaveBeenProcessed: self = .outcomeUnknown(server: error.host, detail: error.message)
         case 21, 78: self = .commandFailed(server: error.host, command: command)  // QUOTE_ERROR, REMOTE_FILE_NOT_FOUND
         default: self = .connection(server: error.host, detail: error.message)

@@ -1,11 +1,15 @@
 import MailpoolCurl
 
-/// POP3 through libcurl. Commands reuse one connection, so they form one session: message numbers stay
-/// valid and deletions take effect only at ``commit()`` (QUIT) — a session that dies before it deletes
+/// One POP3 session through libcurl. Every command is pinned to the connection of the first (see
+/// ``ConnectionPin``), so that message numbers always mean what ``uniqueIDs()`` said: if that
+/// connection dies, libcurl's new one would be a new session whose numbers may differ (a polite close
+/// sends QUIT, which commits deletions and renumbers), so the next command fails instead of running
+/// there. Deletions take effect only at ``commit()`` (QUIT); a session that dies before it deletes
 /// nothing, so messages are fetched again rather than lost.
 public struct POP3Client: Sendable {
     let engine: CurlEngine
     let endpoint: MailServerEndpoint
+    let pin = ConnectionPin()
 
     public init(engine: CurlEngine, endpoint: MailServerEndpoint) {
         self.engine = engine
@@ -40,7 +44,7 @@ public struct POP3Client: Sendable {
     private func request(path: String = "/", customRequest: String? = nil, noBody: Bool = false, closeConnection: Bool = false) -> MailRequest {
         MailRequest(url: endpoint.baseURL("pop3") + path, user: endpoint.user, password: endpoint.password,
                     customRequest: customRequest, noBody: noBody, requireTLS: true, caFile: endpoint.caFile,
-                    closeConnection: closeConnection)
+                    closeConnection: closeConnection, pin: pin)
     }
 
     private func perform(_ request: MailRequest, into sink: ResponseSink, command: String) async throws(LegacyMailError) -> CurlResponse {

@@ -14,7 +14,7 @@ enum SendFailure: Equatable {
         switch error {
         case GraphError.throttled(let retryAfter): self = .transient(retryAfter: retryAfter)
         // Graph can be asked: the next attempt reads the mailbox before it sends anything.
-        case GraphError.serviceUnavailable, GraphError.transport, GraphError.invalidResponse, GraphError.storage, GraphError.cancelled,
+        case GraphError.serviceUnavailable, GraphError.transport, GraphError.invalidResponse, GraphError.cancelled,
              GraphError.outcomeUnknown, GraphError.withheld:
             self = .transient(retryAfter: nil)
         case GraphError.clientSecretExpired, GraphError.invalidClientSecret, GraphError.applicationNotFound, GraphError.tenantNotFound,

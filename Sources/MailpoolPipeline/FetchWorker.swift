@@ -3,27 +3,31 @@ import Logging
 import MailpoolAMQP
 import MailpoolAccounts
 import ServiceLifecycle
+import Synchronization
 
 /// Consumes fetch jobs and reads mailboxes: at most `concurrency` jobs at once, never two for the same
-/// mailbox anywhere in the pool (an exclusive-queue lock per mailbox). Per job: read one batch, publish
-/// each message's event with a confirm, settle it on the server; then publish a continuation job when
-/// more mail waits, or clear the mailbox's pending marker; then ack. On failure the marker is replaced by
-/// one that expires after the backoff, so a failing account rests instead of being retried in a loop,
-/// and the others go on.
+/// mailbox anywhere in the pool (a claim within the process, and an exclusive-queue lock per mailbox
+/// across processes). Per job: read one batch, publish each message's event with a confirm, settle it
+/// on the server; then publish a continuation job when more mail waits, or clear the mailbox's pending
+/// marker; then ack. On failure the marker is replaced by one that expires after the backoff, so a
+/// failing account rests instead of being retried in a loop, and the others go on.
 public struct FetchWorker: Service {
     public struct Options: Sendable {
         public var concurrency: UInt16
         public var backoff: FailureBackoff
-        /// How long a job waits before retrying when another worker holds its mailbox.
+        /// How long a job waits before retrying when another job holds its mailbox.
         public var lockRetryDelay: Double
         public var staleAfterMilliseconds: Int
+        /// Failures after which a message is set aside (quarantined).
+        public var quarantineAfter: Int
 
         public init(concurrency: UInt16 = 8, backoff: FailureBackoff = FailureBackoff(), lockRetryDelay: Double = 2,
-                    staleAfterMilliseconds: Int = 30 * 60 * 1000) {
+                    staleAfterMilliseconds: Int = 30 * 60 * 1000, quarantineAfter: Int = 3) {
             self.concurrency = concurrency
             self.backoff = backoff
             self.lockRetryDelay = lockRetryDelay
             self.staleAfterMilliseconds = staleAfterMilliseconds
+            self.quarantineAfter = quarantineAfter
         }
     }
 
@@ -33,6 +37,7 @@ public struct FetchWorker: Service {
     let fetchers: [String: any MailboxFetcher]
     let options: Options
     let logger: Logger
+    private let claims = MailboxClaims()
 
     /// `fetchers` by protocol name (GRAPH, IMAP4, POP3).
     public init(connection: AMQPConnection, catalog: AccountCatalog, store: InboundStore,
@@ -61,19 +66,22 @@ public struct FetchWorker: Service {
         logger[metadataKey: "mailpool.account"] = "\(job.account)"
         logger[metadataKey: "mailpool.job.id"] = "\(job.jobID)"
         catalog.reloadIfChanged()
-        guard let account = catalog.account(named: job.account), let inbound = account.inbound,
+        guard let account = catalog.account(named: job.account), let inbound = account.inbound, inbound.active,
               inbound.mailbox.lowercased() == job.mailbox.lowercased(), let fetcher = fetchers[inbound.server.protocolName] else {
-            logger.warning("the job's account or mailbox is no longer configured; dropping the job")
+            logger.info("the job's account or mailbox is no longer configured or active; dropping the job")
             _ = try? await connection.purgeQueue(PipelineNames.pendingQueue(mailbox: job.mailbox))
             delivery.ack()
             return
         }
+        guard claims.claim(inbound.mailbox) else {
+            await retryLater(delivery, logger: logger, "mailbox busy in another job of this process; the job waits")
+            return
+        }
+        defer { claims.release(inbound.mailbox) }
         let lock = PipelineNames.mailboxLock(mailbox: inbound.mailbox)
         do {
             guard try await connection.tryLock(lock) else {
-                logger.debug("mailbox busy in another worker; the job waits")
-                try await Task.sleep(for: .milliseconds(Int(options.lockRetryDelay * 1000)))
-                delivery.nack(requeue: true)
+                await retryLater(delivery, logger: logger, "mailbox busy in another worker; the job waits")
                 return
             }
         } catch {
@@ -85,18 +93,26 @@ public struct FetchWorker: Service {
         try? await connection.unlock(lock)
     }
 
+    private func retryLater(_ delivery: AMQPDelivery, logger: Logger, _ message: Logger.Message) async {
+        logger.debug(message)
+        try? await Task.sleep(for: .milliseconds(Int(options.lockRetryDelay * 1000)))
+        delivery.nack(requeue: true)
+    }
+
     private func process(_ job: FetchJob, account: EmailAccount, inbound: InboundConfiguration, fetcher: any MailboxFetcher,
                          delivery: AMQPDelivery, logger: Logger) async {
-        let connection = self.connection
         do {
-            let (processed, more) = try await fetcher.fetchBatch(account: account, inbound: inbound, store: store) { event in
-                try await connection.publish(OutgoingMessage(
-                    exchange: PipelineNames.inboundExchange, routingKey: "inbound.\(account.slug)",
-                    body: Array(try FetchJob.encoder.encode(event)),
-                    properties: AMQPProperties(contentType: "application/json", messageID: event.dedupeKey,
-                                               timestamp: UInt64(Date().timeIntervalSince1970), type: "InboundMail")))
-            }
-            if more {
+            if let problem = store.problem() { throw problem }
+            let result = try await fetcher.fetchBatch(session(account: account, inbound: inbound))
+            logger.debug("fetched", metadata: ["messages": "\(result.processed)", "failed": "\(result.failed)",
+                                               "quarantined": "\(result.quarantined)", "more": "\(result.more)"])
+            if result.failed > 0 {
+                // Not at once: the failed messages' next attempt is a rest away, so that a passing fault
+                // does not use up their attempts in seconds.
+                logger.warning("some messages failed; the mailbox is read again after a rest",
+                               metadata: ["failed": "\(result.failed)", "retry_in_s": "\(Int(options.backoff.transient))"])
+                await rest(mailbox: inbound.mailbox, seconds: options.backoff.transient, logger: logger)
+            } else if result.more {
                 // The continuation is the mailbox's outstanding job now: the marker stays.
                 var next = job
                 next.jobID = UUID().uuidString.lowercased()
@@ -106,18 +122,52 @@ public struct FetchWorker: Service {
             } else {
                 try await connection.purgeQueue(PipelineNames.pendingQueue(mailbox: inbound.mailbox))
             }
-            logger.debug("fetched", metadata: ["messages": "\(processed)", "more": "\(more)"])
+            delivery.ack()
+        } catch FetchInterruption.deactivated {
+            logger.info("the inbound side was deactivated; the batch stopped before settling another message")
+            _ = try? await connection.purgeQueue(PipelineNames.pendingQueue(mailbox: inbound.mailbox))
             delivery.ack()
         } catch {
-            let (delay, needsAttention) = options.backoff.delay(after: error)
-            if needsAttention {
-                logger.error("fetch failed; the account needs attention", metadata: ["error": "\(error)", "retry_in_s": "\(Int(delay))"])
-            } else {
-                logger.warning("fetch failed", metadata: ["error": "\(error)", "retry_in_s": "\(Int(delay))"])
+            switch FetchFailureScope(error, store: store) {
+            case .store:
+                let problem = store.problem().map { "\($0)" } ?? "\(error)"
+                logger.error("the inbound store cannot take mail; the mailbox is not at fault",
+                             metadata: ["error": "\(problem)", "retry_in_s": "\(Int(options.backoff.transient))"])
+                await rest(mailbox: inbound.mailbox, seconds: options.backoff.transient, logger: logger)
+            case .message, .mailbox:
+                let (delay, needsAttention) = options.backoff.delay(after: error)
+                if needsAttention {
+                    logger.error("fetch failed; the account needs attention", metadata: ["error": "\(error)", "retry_in_s": "\(Int(delay))"])
+                } else {
+                    logger.warning("fetch failed", metadata: ["error": "\(error)", "retry_in_s": "\(Int(delay))"])
+                }
+                await rest(mailbox: inbound.mailbox, seconds: delay, logger: logger)
             }
-            await rest(mailbox: inbound.mailbox, seconds: delay, logger: logger)
             delivery.ack()
         }
+    }
+
+    private func session(account: EmailAccount, inbound: InboundConfiguration) -> FetchSession {
+        let connection = self.connection, catalog = self.catalog, slug = account.slug
+        return FetchSession(
+            account: account, inbound: inbound, store: store, quarantineAfter: options.quarantineAfter,
+            deliver: { event in
+                try await connection.publish(OutgoingMessage(
+                    exchange: PipelineNames.inboundExchange, routingKey: "inbound.\(slug)", body: Array(try FetchJob.encoder.encode(event)),
+                    properties: AMQPProperties(contentType: "application/json", messageID: event.dedupeKey,
+                                               timestamp: UInt64(Date().timeIntervalSince1970), type: "InboundMail")))
+            },
+            quarantined: { event in
+                try await connection.publish(OutgoingMessage(
+                    exchange: PipelineNames.inboundExchange, routingKey: "quarantined.\(slug)", body: Array(try FetchJob.encoder.encode(event)),
+                    properties: AMQPProperties(contentType: "application/json", messageID: event.dedupeKey,
+                                               timestamp: UInt64(Date().timeIntervalSince1970), type: "InboundQuarantined")))
+            },
+            isActive: {
+                catalog.reloadIfChanged()
+                guard let current = catalog.account(named: account.name)?.inbound else { return false }
+                return current.active && current.mailbox.lowercased() == inbound.mailbox.lowercased()
+            })
     }
 
     /// Replaces the pending marker with one expiring after `seconds`: the poller skips the mailbox until then.
@@ -136,5 +186,19 @@ public struct FetchWorker: Service {
     static func message(for job: FetchJob) throws -> OutgoingMessage {
         OutgoingMessage(exchange: "", routingKey: PipelineNames.fetchQueue, body: Array(try FetchJob.encoder.encode(job)),
                         properties: AMQPProperties(contentType: "application/json", messageID: job.jobID, type: "FetchJob"))
+    }
+}
+
+/// Mailboxes a job of this process is reading: the broker's lock queue is exclusive per connection, and
+/// jobs of one process share a connection, so it cannot keep them apart.
+final class MailboxClaims: Sendable {
+    private let held = Mutex<Set<String>>([])
+
+    func claim(_ mailbox: String) -> Bool {
+        held.withLock { $0.insert(mailbox.lowercased()).inserted }
+    }
+
+    func release(_ mailbox: String) {
+        _ = held.withLock { $0.remove(mailbox.lowercased()) }
     }
 }

@@ -4,8 +4,9 @@ import MailpoolCore
 import MailpoolGraph
 
 /// Fetches through Microsoft Graph: the first page of unread Inbox messages (always the first: settled
-/// messages leave it), each one's MIME streamed to the store, its attachments' metadata, then move to
-/// Deleted Items and mark read.
+/// messages leave it), each one's MIME streamed to the store and summarised (attachments included, so
+/// that no attachments listing is needed), then move to Deleted Items and mark read: 3 requests per
+/// message. A message set aside is moved to the `mailpool-quarantine` folder, unread.
 public struct GraphMailboxFetcher: MailboxFetcher {
     let clients: GraphClients
 
@@ -13,33 +14,41 @@ public struct GraphMailboxFetcher: MailboxFetcher {
         self.clients = clients
     }
 
-    public func fetchBatch(account: EmailAccount, inbound: InboundConfiguration, store: InboundStore,
-                           deliver: @Sendable (InboundMailEvent) async throws -> Void) async throws -> (processed: Int, more: Bool) {
-        guard case .graph(let settings) = inbound.server else { preconditionFailure("not a GRAPH inbound configuration") }
+    public func fetchBatch(_ session: FetchSession) async throws -> BatchResult {
+        guard case .graph(let settings) = session.inbound.server else { preconditionFailure("not a GRAPH inbound configuration") }
         let client = clients.client(for: settings)
-        let mailbox = inbound.mailbox
-        let page = try await client.unreadInboxMessages(mailbox: mailbox, pageSize: inbound.batchSize)
+        let mailbox = session.inbound.mailbox
+        let page = try await client.unreadInboxMessages(mailbox: mailbox, pageSize: session.inbound.batchSize)
+        var result = BatchResult()
         for message in page.messages {
             let dedupeKey = "graph:\(mailbox.lowercased()):\(message.id)"
-            let incoming = try await store.receive { _ = try await client.downloadMIME(mailbox: mailbox, messageID: message.id, to: $0) }
-            let attachments = message.hasAttachments == true
-                ? try await client.attachments(mailbox: mailbox, messageID: message.id).filter { $0.isInline != true } : []
-            let stored = try store.commit(incoming, accountSlug: account.slug, dedupeKey: dedupeKey)
-            try await deliver(InboundMailEvent(
-                dedupeKey: dedupeKey, account: account.name, mailbox: mailbox, protocol: "GRAPH", graphID: message.id,
-                internetMessageID: message.internetMessageId, from: message.from.flatMap(Self.address),
-                to: (message.toRecipients ?? []).compactMap(Self.address), cc: (message.ccRecipients ?? []).compactMap(Self.address),
-                subject: message.subject ?? "", receivedAt: message.receivedDateTime.flatMap(Self.date),
-                size: stored.size, sha256: stored.sha256, storedAt: stored.path,
-                attachments: attachments.map { .init(name: $0.name, contentType: $0.contentType, size: $0.size) },
-                fetchedAt: Date()))
-            // Move first: a crash between the two then leaves an unread message in Deleted Items, never a
-            // read one in the Inbox, which the unread listing would not find again. The immutable ID
-            // still names the message after the move.
-            try await client.moveToDeletedItems(mailbox: mailbox, messageID: message.id)
-            try await client.markRead(mailbox: mailbox, messageID: message.id)
+            try await session.process(MessageReference(dedupeKey: dedupeKey, graphID: message.id), into: &result) {
+                let event = try await session.store.withDownload({ _ = try await client.downloadMIME(mailbox: mailbox, messageID: message.id, to: $0) }) { incoming in
+                    let summary = try MIMESummary(file: incoming)
+                    let stored = try session.store.commit(incoming, accountSlug: session.account.slug, dedupeKey: dedupeKey)
+                    return InboundMailEvent(
+                        dedupeKey: dedupeKey, account: session.account.name, mailbox: mailbox, protocol: "GRAPH", graphID: message.id,
+                        internetMessageID: message.internetMessageId, from: message.from.flatMap(Self.address),
+                        to: (message.toRecipients ?? []).compactMap(Self.address), cc: (message.ccRecipients ?? []).compactMap(Self.address),
+                        subject: message.subject ?? "", receivedAt: message.receivedDateTime.flatMap(Self.date),
+                        size: stored.size, sha256: stored.sha256, storedAt: stored.path, attachments: summary.attachments, fetchedAt: Date())
+                }
+                try await session.deliver(event)
+                try await session.settle {
+                    // Move first: a crash between the two then leaves an unread message in Deleted Items, never a
+                    // read one in the Inbox, which the unread listing would not find again. The immutable ID
+                    // still names the message after the move.
+                    try await client.moveToDeletedItems(mailbox: mailbox, messageID: message.id)
+                    try await client.markRead(mailbox: mailbox, messageID: message.id)
+                }
+            } setAside: { _ in
+                let folder = try await client.mailFolder(named: quarantineFolderName, mailbox: mailbox)
+                try await client.move(mailbox: mailbox, messageID: message.id, to: folder)
+                return "mail folder \(quarantineFolderName)"
+            }
         }
-        return (page.messages.count, page.nextLink != nil)
+        result.more = page.nextLink != nil
+        return result
     }
 
     static func address(_ recipient: GraphRecipient) -> InboundMailEvent.Address? {

@@ -14,7 +14,7 @@ extension MailServerEndpoint {
 /// IMAP4: the UNSEEN messages of INBOX by UID — and those this fetcher had started on, which carry its
 /// `MailpoolPending` keyword, because fetching a message sets \Seen before its event is delivered.
 /// Per message: keyword, fetch (streamed to the store), event, \Seen, then move to the deleted folder
-/// (or flag \Deleted and expunge).
+/// (or flag \Deleted and expunge). A message set aside is moved to the `mailpool-quarantine` folder.
 public struct IMAPMailboxFetcher: MailboxFetcher {
     static let pendingKeyword = "MailpoolPending"
     let engine: CurlEngine
@@ -23,31 +23,43 @@ public struct IMAPMailboxFetcher: MailboxFetcher {
         self.engine = engine
     }
 
-    public func fetchBatch(account: EmailAccount, inbound: InboundConfiguration, store: InboundStore,
-                           deliver: @Sendable (InboundMailEvent) async throws -> Void) async throws -> (processed: Int, more: Bool) {
-        guard case .imap(let settings) = inbound.server else { preconditionFailure("not an IMAP4 inbound configuration") }
+    public func fetchBatch(_ session: FetchSession) async throws -> BatchResult {
+        guard case .imap(let settings) = session.inbound.server else { preconditionFailure("not an IMAP4 inbound configuration") }
         let imap = IMAPClient(engine: engine, endpoint: MailServerEndpoint(settings))
         try await imap.refresh()
         let validity = try await imap.uidValidity()
         let uids = try await imap.search("OR UNSEEN KEYWORD \(Self.pendingKeyword)")
-        for uid in uids.prefix(inbound.batchSize) {
-            try await imap.addFlags(Self.pendingKeyword, uid: uid)
-            let incoming = try await store.receive { _ = try await imap.fetch(uid: uid, to: $0) }
-            try await deliver(try event(for: incoming, dedupeKey: "imap:\(inbound.mailbox.lowercased()):\(validity):\(uid)",
-                                        account: account, inbound: inbound, protocolName: "IMAP4", store: store))
-            try await imap.addFlags("\\Seen", uid: uid)
-            if let folder = settings.deletedFolder {
-                try await imap.move(uid: uid, to: folder)
-            } else {
-                try await imap.delete(uid: uid)
+        var result = BatchResult()
+        for uid in uids.prefix(session.inbound.batchSize) {
+            let dedupeKey = "imap:\(session.inbound.mailbox.lowercased()):\(validity):\(uid)"
+            try await session.process(MessageReference(dedupeKey: dedupeKey, serverID: String(uid)), into: &result) {
+                try await imap.addFlags(Self.pendingKeyword, uid: uid)
+                let event = try await session.store.withDownload({ _ = try await imap.fetch(uid: uid, to: $0) }) {
+                    try legacyEvent(for: $0, dedupeKey: dedupeKey, session: session)
+                }
+                try await session.deliver(event)
+                try await session.settle {
+                    try await imap.addFlags("\\Seen", uid: uid)
+                    if let folder = settings.deletedFolder {
+                        try await imap.move(uid: uid, to: folder)
+                    } else {
+                        try await imap.delete(uid: uid)
+                    }
+                }
+            } setAside: { _ in
+                try? await imap.create(quarantineFolderName)  // fails when it exists; the move says if it does not
+                try await imap.move(uid: uid, to: quarantineFolderName)
+                return "IMAP folder \(quarantineFolderName)"
             }
         }
-        return (min(uids.count, inbound.batchSize), uids.count > inbound.batchSize)
+        result.more = uids.count > session.inbound.batchSize
+        return result
     }
 }
 
-/// POP3: the messages in the maildrop, by UIDL. Each is deleted only after its event is delivered, and
-/// the deletions take effect when the session ends; a session that dies deletes nothing.
+/// POP3: the messages in the maildrop, by UIDL, in one session pinned to one connection. Each is
+/// deleted only after its event is delivered, and the deletions take effect when the session ends; a
+/// session that dies deletes nothing. A message set aside stays on the server and its UIDL is skipped.
 public struct POP3MailboxFetcher: MailboxFetcher {
     let engine: CurlEngine
 
@@ -55,30 +67,37 @@ public struct POP3MailboxFetcher: MailboxFetcher {
         self.engine = engine
     }
 
-    public func fetchBatch(account: EmailAccount, inbound: InboundConfiguration, store: InboundStore,
-                           deliver: @Sendable (InboundMailEvent) async throws -> Void) async throws -> (processed: Int, more: Bool) {
-        guard case .pop3(let settings) = inbound.server else { preconditionFailure("not a POP3 inbound configuration") }
+    public func fetchBatch(_ session: FetchSession) async throws -> BatchResult {
+        guard case .pop3(let settings) = session.inbound.server else { preconditionFailure("not a POP3 inbound configuration") }
         let pop3 = POP3Client(engine: engine, endpoint: MailServerEndpoint(settings))
-        let messages = try await pop3.uniqueIDs()
-        for message in messages.prefix(inbound.batchSize) {
-            let incoming = try await store.receive { _ = try await pop3.retrieve(message.number, to: $0) }
-            try await deliver(try event(for: incoming, dedupeKey: "pop3:\(inbound.mailbox.lowercased()):\(message.uidl)",
-                                        account: account, inbound: inbound, protocolName: "POP3", store: store))
-            try await pop3.delete(message.number)
+        let mailbox = session.inbound.mailbox.lowercased()
+        let messages = try await pop3.uniqueIDs().filter { !session.isQuarantined("pop3:\(mailbox):\($0.uidl)") }
+        var result = BatchResult()
+        for message in messages.prefix(session.inbound.batchSize) {
+            let dedupeKey = "pop3:\(mailbox):\(message.uidl)"
+            try await session.process(MessageReference(dedupeKey: dedupeKey, serverID: message.uidl), into: &result) {
+                let event = try await session.store.withDownload({ _ = try await pop3.retrieve(message.number, to: $0) }) {
+                    try legacyEvent(for: $0, dedupeKey: dedupeKey, session: session)
+                }
+                try await session.deliver(event)
+                try await session.settle { try await pop3.delete(message.number) }
+            } setAside: { _ in
+                "left on the POP3 server; its UIDL is skipped"
+            }
         }
         try await pop3.commit()
-        return (min(messages.count, inbound.batchSize), messages.count > inbound.batchSize)
+        result.more = messages.count > session.inbound.batchSize
+        return result
     }
 }
 
 /// Stores a downloaded message and describes it from its own headers.
-private func event(for incoming: String, dedupeKey: String, account: EmailAccount, inbound: InboundConfiguration,
-                   protocolName: String, store: InboundStore) throws -> InboundMailEvent {
+private func legacyEvent(for incoming: String, dedupeKey: String, session: FetchSession) throws -> InboundMailEvent {
     let summary = try MIMESummary(file: incoming)
-    let stored = try store.commit(incoming, accountSlug: account.slug, dedupeKey: dedupeKey)
+    let stored = try session.store.commit(incoming, accountSlug: session.account.slug, dedupeKey: dedupeKey)
     return InboundMailEvent(
-        dedupeKey: dedupeKey, account: account.name, mailbox: inbound.mailbox, protocol: protocolName, graphID: nil,
-        internetMessageID: summary.messageID, from: summary.from, to: summary.to, cc: summary.cc, subject: summary.subject,
+        dedupeKey: dedupeKey, account: session.account.name, mailbox: session.inbound.mailbox, protocol: session.inbound.server.protocolName,
+        graphID: nil, internetMessageID: summary.messageID, from: summary.from, to: summary.to, cc: summary.cc, subject: summary.subject,
         receivedAt: summary.date, size: stored.size, sha256: stored.sha256, storedAt: stored.path,
         attachments: summary.attachments, fetchedAt: Date())
 }

@@ -124,7 +124,7 @@ struct LineReader {
     private var atEnd = false
 
     init(path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw StoreError(message: "cannot read \(path)") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw StoreError.failed("cannot read \(path)") }
         self.handle = handle
     }
 

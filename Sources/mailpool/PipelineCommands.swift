@@ -30,6 +30,8 @@ struct FetchWorkerCommand: AsyncParsableCommand {
     @OptionGroup var accounts: AccountsOptions
     @Option(help: "Directory of the inbound store (may be a shared volume).") var store = "inbound-store"
     @Option(help: "Jobs processed at once.") var concurrency: UInt16 = 8
+    @Option(help: "Failures after which a message is set aside (moved to mailpool-quarantine, or skipped on POP3).")
+    var quarantineAfter = 3
 
     func run() async throws {
         let catalog = try accounts.catalog()
@@ -39,7 +41,7 @@ struct FetchWorkerCommand: AsyncParsableCommand {
             connection: connection, catalog: catalog, store: try InboundStore(root: store),
             fetchers: ["GRAPH": GraphMailboxFetcher(clients: GraphClients(context: context)),
                        "IMAP4": IMAPMailboxFetcher(engine: context.engine), "POP3": POP3MailboxFetcher(engine: context.engine)],
-            options: .init(concurrency: concurrency))
+            options: .init(concurrency: concurrency, quarantineAfter: quarantineAfter))
         try await ServiceGroup(configuration: .init(
             services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "mailpool.fetch-worker"))).run()
         context.engine.shutdown()

@@ -80,9 +80,9 @@ import Testing
             .write(toFile: catalogPath, atomically: true, encoding: .utf8)
         let account = try #require(try AccountCatalog(path: catalogPath, environment: ["DOVECOT_PASSWORD": Dovecot.password]).accounts.first)
         let delivered = Locked<[String]>([])
-        let result = try await IMAPMailboxFetcher(engine: engine).fetchBatch(account: account, inbound: account.inbound!, store: store) {
-            event in delivered.withLock { $0.append(event.subject) }
-        }
+        let result = try await IMAPMailboxFetcher(engine: engine).fetchBatch(FetchSession(
+            account: account, inbound: account.inbound!, store: store,
+            deliver: { event in delivered.withLock { $0.append(event.subject) } }, quarantined: { _ in }))
         #expect(result.processed == 2 && !result.more)
         #expect(delivered.value.sorted() == ["COA 0", "COA 1"])
     }

@@ -32,7 +32,8 @@ final class PipelineFixture: @unchecked Sendable {
     private var connections: [AMQPConnection] = []
     private var engines: [CurlEngine] = []
 
-    init(mailboxes count: Int) async throws {
+    /// `storeRoot`: where the inbound store lives (a directory of the fixture's own when nil).
+    init(mailboxes count: Int, storeRoot: String? = nil) async throws {
         mailboxes = (0..<count).map { "box\($0)@contoso.example" }
         sandbox = GraphSandbox(seed: SandboxSeed(tenants: [.init(
             id: Self.tenant,
@@ -46,7 +47,7 @@ final class PipelineFixture: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailpool-pipeline-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         accountsPath = directory.appendingPathComponent("accounts.json").path
-        store = try InboundStore(root: directory.appendingPathComponent("store").path)
+        store = try InboundStore(root: storeRoot ?? directory.appendingPathComponent("store").path)
         try writeAccounts(active: Set(mailboxes))
     }
 
@@ -88,14 +89,16 @@ final class PipelineFixture: @unchecked Sendable {
         start(poller)
     }
 
-    func startWorker(concurrency: UInt16 = 8, environment: [String: String] = [:]) async throws {
+    func startWorker(concurrency: UInt16 = 8, environment: [String: String] = [:],
+                     logger: Logger = Logger(label: "mailpool.fetch-worker")) async throws {
         let engine = CurlEngine(name: "test-worker")
         engines.append(engine)
         let worker = FetchWorker(
             connection: try await connect("test-worker"), catalog: try catalog(environment: environment), store: store,
             fetchers: ["GRAPH": GraphMailboxFetcher(clients: GraphClients(context: GraphContext(engine: engine))),
                        "IMAP4": IMAPMailboxFetcher(engine: engine), "POP3": POP3MailboxFetcher(engine: engine)],
-            options: .init(concurrency: concurrency, backoff: FailureBackoff(transient: 1, configuration: 3), lockRetryDelay: 0.2))
+            options: .init(concurrency: concurrency, backoff: FailureBackoff(transient: 1, configuration: 3), lockRetryDelay: 0.2),
+            logger: logger)
         start(worker)
     }
 
@@ -108,7 +111,7 @@ final class PipelineFixture: @unchecked Sendable {
         groups.append((group, Task { try await group.run() }))
     }
 
-    /// Collects InboundMail events from the default events queue.
+    /// Collects InboundMail and InboundQuarantined events from the default events queue.
     func collectEvents() async throws -> EventCollector {
         let connection = try await connect("test-events")
         try await connection.declare(PipelineTopology.inbound)
@@ -118,12 +121,34 @@ final class PipelineFixture: @unchecked Sendable {
             for try await delivery in consumer {
                 let decoder = JSONDecoder()
                 decoder.dateDecodingStrategy = .iso8601
-                let event = try decoder.decode(InboundMailEvent.self, from: Data(delivery.body))
-                collector.events.withLock { $0.append(event) }
+                if delivery.properties.type == "InboundQuarantined" {
+                    let event = try decoder.decode(InboundQuarantinedEvent.self, from: Data(delivery.body))
+                    collector.quarantined.withLock { $0.append(event) }
+                } else {
+                    let event = try decoder.decode(InboundMailEvent.self, from: Data(delivery.body))
+                    collector.events.withLock { $0.append(event) }
+                }
                 delivery.ack()
             }
         }
         return collector
+    }
+
+    /// Stops every poller and worker gracefully (each finishes its job in progress), then waits until
+    /// the collector has taken every event published: what has arrived then is all that will.
+    func drain(_ events: EventCollector? = nil) async throws {
+        for (group, task) in groups {
+            await group.triggerGracefulShutdown()
+            _ = await task.result
+        }
+        groups.removeAll()
+        guard events != nil else { return }
+        try await eventually(within: 60, "events still queued or unacknowledged after the drain") {
+            // `messages` counts ready and unacknowledged ones: 0 means the collector holds every event.
+            let line = try Self.rabbitmqctl("list_queues", "-p", vhost, "--quiet", "--no-table-headers", "name", "messages")
+                .split(separator: "\n").first { $0.hasPrefix(PipelineNames.inboundQueue + "\t") }
+            return line?.split(separator: "\t").last == "0"
+        }
     }
 
     func stop() async {
@@ -138,25 +163,32 @@ final class PipelineFixture: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    static func rabbitmqctl(_ arguments: String...) throws {
+    /// Runs rabbitmqctl against the test node; returns its output.
+    @discardableResult
+    static func rabbitmqctl(_ arguments: String...) throws -> String {
         let process = Process()
+        let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["rabbitmqctl", "-n", node] + arguments
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         try #require(process.terminationStatus == 0, "rabbitmqctl \(arguments.joined(separator: " ")) failed: is RabbitMQ running?")
+        return text
     }
 }
 
 /// Events received downstream.
 final class EventCollector: @unchecked Sendable {
     let events = Mutex<[InboundMailEvent]>([])
+    let quarantined = Mutex<[InboundQuarantinedEvent]>([])
     var task: Task<Void, any Error>?
 
     var count: Int { events.withLock { $0.count } }
     var all: [InboundMailEvent] { events.withLock { $0 } }
+    var allQuarantined: [InboundQuarantinedEvent] { quarantined.withLock { $0 } }
 }
 
 /// Waits until `condition` holds, checking every 50 ms, for at most `seconds`.

@@ -1,0 +1,121 @@
+import Foundation
+import MailpoolAccounts
+
+/// What a ``MailboxFetcher`` works with for one batch: the account, the store, and the worker's hooks
+/// for delivering events, setting messages aside and noticing deactivation.
+public struct FetchSession: Sendable {
+    public let account: EmailAccount
+    public let inbound: InboundConfiguration
+    public let store: InboundStore
+    let attempts: MessageAttempts
+    /// Failures after which a message is set aside.
+    let quarantineAfter: Int
+    let publishMail: @Sendable (InboundMailEvent) async throws -> Void
+    let publishQuarantined: @Sendable (InboundQuarantinedEvent) async throws -> Void
+    /// False once the accounts file says the inbound side is inactive (or gone).
+    let isActive: @Sendable () -> Bool
+
+    /// A session for one batch. `deliver` and `quarantined` publish the events and return once they are
+    /// confirmed; `isActive` is asked before each message and before each settling.
+    public init(account: EmailAccount, inbound: InboundConfiguration, store: InboundStore, quarantineAfter: Int = 3,
+                deliver: @escaping @Sendable (InboundMailEvent) async throws -> Void,
+                quarantined: @escaping @Sendable (InboundQuarantinedEvent) async throws -> Void,
+                isActive: @escaping @Sendable () -> Bool = { true }) {
+        self.account = account
+        self.inbound = inbound
+        self.store = store
+        self.attempts = MessageAttempts(store: store)
+        self.quarantineAfter = quarantineAfter
+        self.publishMail = deliver
+        self.publishQuarantined = quarantined
+        self.isActive = isActive
+    }
+
+    /// Hands the event downstream; returns once it is confirmed.
+    public func deliver(_ event: InboundMailEvent) async throws {
+        try await publishMail(event)
+    }
+
+    /// Runs `settle` (mark read and move, flag, delete) unless the inbound side was deactivated
+    /// meanwhile, in which case the batch ends with ``FetchInterruption/deactivated``.
+    public func settle(_ settle: () async throws -> Void) async throws {
+        guard isActive() else { throw FetchInterruption.deactivated }
+        try await settle()
+    }
+
+    /// True when the message was set aside for good and is to be skipped (POP3, which leaves it where it is).
+    public func isQuarantined(_ dedupeKey: String) -> Bool {
+        attempts.isQuarantined(dedupeKey)
+    }
+
+    /// Processes one message of the batch. A failure that belongs to the message (its download fails
+    /// or times out, its MIME cannot be read, Graph answers 5xx or 404 for it) is counted and the batch
+    /// goes on; at the ``quarantineAfter``-th failure `setAside` moves it out of the way (returning
+    /// where it is now) and an ``InboundQuarantinedEvent`` is published. Any other failure (the
+    /// account, the server, the store, deactivation) ends the batch. Two message failures in a row
+    /// end it too: that is more likely the server than two bad messages.
+    public func process(_ message: MessageReference, into result: inout BatchResult, _ work: () async throws -> Void,
+                        setAside: (_ reason: String) async throws -> String) async throws {
+        guard isActive() else { throw FetchInterruption.deactivated }
+        do {
+            try await work()
+            attempts.clear(message.dedupeKey)
+            result.processed += 1
+            result.consecutiveFailures = 0
+        } catch {
+            guard FetchFailureScope(error, store: store) == .message else { throw error }
+            let failures = attempts.recordFailure(message.dedupeKey)
+            guard failures >= quarantineAfter else {
+                result.failed += 1
+                result.consecutiveFailures += 1
+                if result.consecutiveFailures >= 2 { throw error }
+                return
+            }
+            let location = try await setAside("\(error)")
+            try await publishQuarantined(InboundQuarantinedEvent(
+                dedupeKey: message.dedupeKey, account: account.name, mailbox: inbound.mailbox, protocol: inbound.server.protocolName,
+                graphID: message.graphID, serverID: message.serverID, location: location, reason: "\(error)", attempts: failures,
+                quarantinedAt: Date()))
+            attempts.markQuarantined(message.dedupeKey)
+            result.quarantined += 1
+            result.consecutiveFailures = 0
+        }
+    }
+}
+
+/// Names one message of a batch.
+public struct MessageReference: Sendable {
+    public var dedupeKey: String
+    public var graphID: String?
+    /// UID (IMAP4) or UIDL (POP3).
+    public var serverID: String?
+
+    public init(dedupeKey: String, graphID: String? = nil, serverID: String? = nil) {
+        self.dedupeKey = dedupeKey
+        self.graphID = graphID
+        self.serverID = serverID
+    }
+}
+
+/// What a batch did.
+public struct BatchResult: Sendable, Equatable {
+    /// Messages delivered and settled.
+    public var processed = 0
+    /// Messages that failed this time and will be tried again.
+    public var failed = 0
+    /// Messages set aside.
+    public var quarantined = 0
+    /// More mail waits than the batch took.
+    public var more = false
+    var consecutiveFailures = 0
+
+    public init() {}
+}
+
+/// Why a batch stopped early although nothing failed.
+public enum FetchInterruption: Error, CustomStringConvertible {
+    /// The accounts file made the inbound side inactive (or removed it) during the batch.
+    case deactivated
+
+    public var description: String { "the inbound side was deactivated" }
+}

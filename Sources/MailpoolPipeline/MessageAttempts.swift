@@ -1,0 +1,43 @@
+import Crypto
+import Foundation
+import MailpoolCore
+
+/// How often each message failed, and which were set aside, kept in the inbound store
+/// (`.attempts/<h>` and `.quarantined/<h>`, `h` the SHA-256 of the dedupe key), so that every worker
+/// sharing the store, and every restart, sees the same counts. Only the worker holding the message's
+/// mailbox touches its entry.
+struct MessageAttempts: Sendable {
+    let root: String
+
+    /// The store's `.attempts` and `.quarantined` directories exist once the store is opened.
+    init(store: InboundStore) {
+        root = store.root
+    }
+
+    /// Counts one more failure of the message; returns the failures so far.
+    func recordFailure(_ dedupeKey: String) -> Int {
+        let path = self.path(".attempts", dedupeKey)
+        let failures = (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int($0) } ?? 0
+        try? String(failures + 1).write(toFile: path, atomically: true, encoding: .utf8)
+        return failures + 1
+    }
+
+    /// Forgets the message's failures (it went through, or was set aside).
+    func clear(_ dedupeKey: String) {
+        unlink(path(".attempts", dedupeKey))
+    }
+
+    /// Marks the message set aside, for protocols that leave it where it is (POP3).
+    func markQuarantined(_ dedupeKey: String) {
+        FileManager.default.createFile(atPath: path(".quarantined", dedupeKey), contents: nil)
+        clear(dedupeKey)
+    }
+
+    func isQuarantined(_ dedupeKey: String) -> Bool {
+        access(path(".quarantined", dedupeKey), F_OK) == 0
+    }
+
+    private func path(_ directory: String, _ dedupeKey: String) -> String {
+        "\(root)/\(directory)/\(SHA256.hash(data: Data(dedupeKey.utf8)).hexString)"
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import GraphSandbox
+import Logging
+import MailpoolAMQP
+import MailpoolPipeline
+import Synchronization
+import Testing
+
+/// One bad message, a deactivated account, a full store or a second job never holds up or corrupts the rest.
+@Suite struct InboundRobustnessTests {
+    /// 100 messages, the 51st of which Graph cannot serve (`$value` always 500): it is set aside after
+    /// 3 attempts while the 99 others arrive exactly once.
+    @Test func aPoisonMessageIsQuarantinedWhileTheOthersArriveOnce() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 1)
+        let mailbox = fixture.mailboxes[0]
+        var good: Set<String> = []
+        var poison = ""
+        for index in 0..<100 {
+            let seeded = try await fixture.sandbox.seed(SeedMessage(
+                subject: "COA \(index)", from: EmailAddress("lab@vendor.example"), to: [mailbox],
+                receivedDateTime: Date(timeIntervalSinceNow: Double(index - 1000)), mimeFailureStatus: index == 50 ? 500 : nil), to: mailbox)
+            if index == 50 { poison = seeded.id } else { good.insert("graph:\(mailbox):\(seeded.id)") }
+        }
+        let events = try await fixture.collectEvents()
+        try await fixture.startPoller()
+        try await fixture.startWorker()
+        try await eventually(within: 180, "\(events.count) events, \(events.allQuarantined.count) quarantined") {
+            events.count >= 99 && !events.allQuarantined.isEmpty
+        }
+        try await fixture.drain(events)
+
+        #expect(events.all.count == 99, "duplicates downstream")
+        #expect(Set(events.all.map(\.dedupeKey)) == good)
+        #expect(events.allQuarantined.count == 1)
+        let quarantined = try #require(events.allQuarantined.first)
+        #expect(quarantined.graphID == poison && quarantined.attempts == 3 && quarantined.account == mailbox)
+        #expect(quarantined.location == "mail folder mailpool-quarantine" && quarantined.reason.contains("500"))
+        #expect(try await fixture.sandbox.count(mailbox, folder: "inbox").total == 0)
+        #expect(try await fixture.sandbox.count(mailbox, folder: "deleteditems") == (total: 99, unread: 0))
+        #expect(try await fixture.sandbox.count(mailbox, folderNamed: "mailpool-quarantine") == (total: 1, unread: 1))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.store.root + "/.incoming").isEmpty, "a .part file was left")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.store.root + "/.attempts").isEmpty)
+        await fixture.stop()
+    }
+
+    /// A 500-message backlog; the inbound side is made inactive part way: at most one batch more is settled.
+    @Test func deactivationStopsSettlingWithinTheBatch() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 1)
+        let mailbox = fixture.mailboxes[0]
+        for index in 0..<500 {
+            try await fixture.sandbox.seed(SeedMessage(subject: "CAR \(index)", to: [mailbox]), to: mailbox)
+        }
+        let events = try await fixture.collectEvents()
+        try await fixture.startPoller()
+        try await fixture.startWorker()
+        try await eventually(within: 120, "the backlog did not start moving") { events.count >= 100 }
+        let settledBefore = try await fixture.sandbox.count(mailbox, folder: "deleteditems").total
+        try fixture.writeAccounts(active: [])
+        try await fixture.drain(events)
+
+        let settledAfter = try await fixture.sandbox.count(mailbox, folder: "deleteditems").total
+        #expect(settledAfter - settledBefore <= 25, "\(settledAfter - settledBefore) messages settled after deactivation")
+        #expect(try await fixture.sandbox.count(mailbox, folder: "inbox").total == 500 - settledAfter)
+        #expect(Set(events.all.map(\.dedupeKey)).count == events.count, "duplicates downstream")
+        await fixture.stop()
+    }
+
+    /// Two jobs for one mailbox handed to one worker process at once: they run one after the other, so
+    /// each message is read and settled once.
+    @Test func twoJobsForOneMailboxInOneProcessNeverOverlap() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 1)
+        let mailbox = fixture.mailboxes[0]
+        for index in 0..<200 {
+            try await fixture.sandbox.seed(SeedMessage(subject: "COA \(index)", to: [mailbox]), to: mailbox)
+        }
+        let events = try await fixture.collectEvents()
+        let publisher = try await fixture.connect("test-jobs")
+        try await publisher.declare(PipelineTopology.inbound)
+        try await publisher.declare(PipelineTopology.pending(mailbox: mailbox, staleAfterMilliseconds: 60_000))
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        for _ in 0..<2 {
+            try await publisher.publish(OutgoingMessage(exchange: "", routingKey: PipelineNames.fetchQueue,
+                                                        body: Array(try encoder.encode(FetchJob(account: mailbox, mailbox: mailbox)))))
+        }
+        let log = CapturedLog()
+        try await fixture.startWorker(logger: log.logger())
+        try await eventually(within: 120, "\(events.count) of 200 events") { events.count >= 200 }
+        try await fixture.drain(events)
+
+        #expect(events.all.count == 200, "a message was read by both jobs")
+        #expect(Set(events.all.map(\.dedupeKey)).count == 200)
+        #expect(log.lines(at: .warning).isEmpty, "\(log.lines(at: .warning))")
+        #expect(try await fixture.sandbox.count(mailbox, folder: "deleteditems") == (total: 200, unread: 0))
+        await fixture.stop()
+    }
+
+    /// The store on a small file system that is full: one store error, no mailbox blamed, nothing
+    /// fetched; once space is freed, every message arrives without anyone restarting anything.
+    @Test(.enabled(if: getuid() == 0, "mounts a small tmpfs, which needs root"))
+    func aFullStoreIsAStoreErrorAndFetchingResumesWhenSpaceReturns() async throws {
+        let mount = FileManager.default.temporaryDirectory.appendingPathComponent("mailpool-full-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        try run("/bin/mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mount)
+        defer { try? run("/bin/umount", "-l", mount) }
+        let fixture = try await PipelineFixture(mailboxes: 2, storeRoot: mount + "/store")
+        for mailbox in fixture.mailboxes {
+            for index in 0..<10 {
+                try await fixture.sandbox.seed(SeedMessage(subject: "COA \(index)", to: [mailbox], attachments: [
+                    .init(name: "coa.pdf", contentType: "application/pdf", generatedSize: 100_000)]), to: mailbox)
+            }
+        }
+        // Leave less than the store's 1 MB minimum free.
+        let filler = mount + "/filler"
+        FileManager.default.createFile(atPath: filler, contents: Data(count: 3 * 1024 * 1024 + 512 * 1024))
+        let events = try await fixture.collectEvents()
+        let log = CapturedLog()
+        try await fixture.startPoller()
+        try await fixture.startWorker(logger: log.logger())
+        try await eventually(within: 60, "no store error logged") {
+            log.lines(at: .error).contains { $0.contains("the inbound store cannot take mail") && $0.contains("is full") }
+        }
+        #expect(events.count == 0)
+        #expect(!log.lines(at: .warning).contains { $0.contains("needs attention") || $0.contains("fetch failed") })
+
+        try FileManager.default.removeItem(atPath: filler)
+        try await eventually(within: 120, "\(events.count) of 20 events after space returned") { events.count >= 20 }
+        try await fixture.drain(events)
+        #expect(Set(events.all.map(\.dedupeKey)).count == 20 && events.count == 20)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.store.root + "/.incoming").isEmpty, "a .part file was left")
+        await fixture.stop()
+    }
+
+    private func run(_ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "\(arguments.joined(separator: " ")) failed")
+    }
+}
+
+/// Log lines a component wrote, by level, for tests that check what was reported and what was not.
+final class CapturedLog: Sendable {
+    private let entries = Mutex<[(level: Logger.Level, text: String)]>([])
+
+    func logger(label: String = "test") -> Logger {
+        var logger = Logger(label: label) { _ in Handler(log: self) }
+        logger.logLevel = .debug
+        return logger
+    }
+
+    /// Lines at `level` or above, with their metadata.
+    func lines(at level: Logger.Level) -> [String] {
+        entries.withLock { $0.filter { $0.level >= level }.map(\.text) }
+    }
+
+    struct Handler: LogHandler {
+        let log: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .debug
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
+                 function: String, line: UInt) {
+            let all = self.metadata.merging(metadata ?? [:]) { $1 }
+            let text = "\(message) " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            log.entries.withLock { $0.append((level, text)) }
+        }
+    }
+}
