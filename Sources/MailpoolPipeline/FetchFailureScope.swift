@@ -1,14 +1,16 @@
+import MailpoolAMQP
 import MailpoolCurl
 import MailpoolGraph
 import MailpoolLegacyMail
 
-/// What a fetch failure is a problem of: one message, the mailbox (its account or server), or the
-/// inbound store. Decides whether a batch goes on, whom the logs blame, and whether the account is
+/// What a fetch failure is a problem of: one message, the mailbox (its account or server), the
+/// inbound store, or downstream (no queue takes the events). Decides whether a batch goes on, whom the logs blame, and whether the account is
 /// marked as needing attention.
 enum FetchFailureScope: Equatable {
     case message
     case mailbox
     case store
+    case downstream
 
     init(_ error: any Error, store: InboundStore) {
         if error is StoreError || store.problem() != nil {
@@ -16,6 +18,8 @@ enum FetchFailureScope: Equatable {
             return
         }
         switch error {
+        case AMQPError.unroutable:
+            self = .downstream
         case GraphError.service(let status, _, _) where status == 404 || status >= 500:
             self = .message  // the message is gone, or Graph cannot serve it
         case GraphError.serviceUnavailable, GraphError.invalidResponse:

@@ -20,14 +20,17 @@ public struct FetchWorker: Service {
         public var staleAfterMilliseconds: Int
         /// Failures after which a message is set aside (quarantined).
         public var quarantineAfter: Int
+        /// Declare ``PipelineTopology/defaultEventsQueue`` (for a pool whose consumers read it).
+        public var defaultEventsQueue: Bool
 
         public init(concurrency: UInt16 = 8, backoff: FailureBackoff = FailureBackoff(), lockRetryDelay: Double = 2,
-                    staleAfterMilliseconds: Int = 30 * 60 * 1000, quarantineAfter: Int = 3) {
+                    staleAfterMilliseconds: Int = 30 * 60 * 1000, quarantineAfter: Int = 3, defaultEventsQueue: Bool = false) {
             self.concurrency = concurrency
             self.backoff = backoff
             self.lockRetryDelay = lockRetryDelay
             self.staleAfterMilliseconds = staleAfterMilliseconds
             self.quarantineAfter = quarantineAfter
+            self.defaultEventsQueue = defaultEventsQueue
         }
     }
 
@@ -53,6 +56,7 @@ public struct FetchWorker: Service {
 
     public func run() async throws {
         try await connection.declare(PipelineTopology.inbound)
+        if options.defaultEventsQueue { try await connection.declare(PipelineTopology.defaultEventsQueue) }
         try await connection.consume(queue: PipelineNames.fetchQueue, prefetch: options.concurrency).handleConcurrently(handle)
     }
 
@@ -103,7 +107,7 @@ public struct FetchWorker: Service {
                          delivery: AMQPDelivery, logger: Logger) async {
         do {
             if let problem = store.problem() { throw problem }
-            let result = try await fetcher.fetchBatch(session(account: account, inbound: inbound))
+            let result = try await fetcher.fetchBatch(session(account: account, inbound: inbound, logger: logger))
             logger.debug("fetched", metadata: ["messages": "\(result.processed)", "failed": "\(result.failed)",
                                                "quarantined": "\(result.quarantined)", "more": "\(result.more)"])
             if result.failed > 0 {
@@ -134,6 +138,11 @@ public struct FetchWorker: Service {
                 logger.error("the inbound store cannot take mail; the mailbox is not at fault",
                              metadata: ["error": "\(problem)", "retry_in_s": "\(Int(options.backoff.transient))"])
                 await rest(mailbox: inbound.mailbox, seconds: options.backoff.transient, logger: logger)
+            case .downstream:
+                logger.error("no queue takes this account's inbound events; the messages stay on the server",
+                             metadata: ["error": "\(error)", "routing_key": "inbound.\(account.slug)",
+                                        "remedy": "bind a queue to the mailpool.inbound exchange, or run fetch workers with --default-events-queue"])
+                await rest(mailbox: inbound.mailbox, seconds: options.backoff.transient, logger: logger)
             case .message, .mailbox:
                 let (delay, needsAttention) = options.backoff.delay(after: error)
                 if needsAttention {
@@ -147,7 +156,7 @@ public struct FetchWorker: Service {
         }
     }
 
-    private func session(account: EmailAccount, inbound: InboundConfiguration) -> FetchSession {
+    private func session(account: EmailAccount, inbound: InboundConfiguration, logger: Logger) -> FetchSession {
         let connection = self.connection, catalog = self.catalog, slug = account.slug
         return FetchSession(
             account: account, inbound: inbound, store: store, quarantineAfter: options.quarantineAfter,
@@ -158,10 +167,14 @@ public struct FetchWorker: Service {
                                                timestamp: UInt64(Date().timeIntervalSince1970), type: "InboundMail")))
             },
             quarantined: { event in
+                logger.warning("a message kept failing and was set aside", metadata: [
+                    "dedupe_key": "\(event.dedupeKey)", "attempts": "\(event.attempts)", "location": "\(event.location)", "reason": "\(event.reason)"])
+                // Not mandatory: an operator's notice that nobody binds must not hold up the mailbox.
                 try await connection.publish(OutgoingMessage(
                     exchange: PipelineNames.inboundExchange, routingKey: "quarantined.\(slug)", body: Array(try FetchJob.encoder.encode(event)),
                     properties: AMQPProperties(contentType: "application/json", messageID: event.dedupeKey,
-                                               timestamp: UInt64(Date().timeIntervalSince1970), type: "InboundQuarantined")))
+                                               timestamp: UInt64(Date().timeIntervalSince1970), type: "InboundQuarantined"),
+                    mandatory: false))
             },
             isActive: {
                 catalog.reloadIfChanged()

@@ -6,7 +6,8 @@ public enum PipelineNames {
     public static let fetchDeadQueue = "mailpool.fetch.dead"
     /// `InboundMail` events, routing key `inbound.<account-slug>` (topic exchange).
     public static let inboundExchange = "mailpool.inbound"
-    /// The default queue bound to every inbound event; downstream systems may bind their own.
+    /// The default queue bound to every inbound event, declared only when asked for; downstream
+    /// systems bind their own.
     public static let inboundQueue = "mailpool.inbound.events"
     /// Held by the active poller.
     public static let pollerLock = "mailpool.lock.poller"

@@ -100,6 +100,7 @@ struct InboundBenchmark: AsyncParsableCommand {
             options: .init(concurrency: concurrency), logger: quiet)
         let poller = Poller(connection: pollerConnection, catalog: catalog, options: .init(tick: 0.2), logger: quiet)
         try await eventsConnection.declare(PipelineTopology.inbound)
+        try await eventsConnection.declare(PipelineTopology.defaultEventsQueue)
 
         let total = mailboxCount * perMailbox
         let start = ContinuousClock.now

@@ -32,6 +32,8 @@ struct FetchWorkerCommand: AsyncParsableCommand {
     @Option(help: "Jobs processed at once.") var concurrency: UInt16 = 8
     @Option(help: "Failures after which a message is set aside (moved to mailpool-quarantine, or skipped on POP3).")
     var quarantineAfter = 3
+    @Flag(help: "Declare the default events queue mailpool.inbound.events, bound to every event (only if something consumes it).")
+    var defaultEventsQueue = false
 
     func run() async throws {
         let catalog = try accounts.catalog()
@@ -41,7 +43,7 @@ struct FetchWorkerCommand: AsyncParsableCommand {
             connection: connection, catalog: catalog, store: try InboundStore(root: store),
             fetchers: ["GRAPH": GraphMailboxFetcher(clients: GraphClients(context: context)),
                        "IMAP4": IMAPMailboxFetcher(engine: context.engine), "POP3": POP3MailboxFetcher(engine: context.engine)],
-            options: .init(concurrency: concurrency, quarantineAfter: quarantineAfter))
+            options: .init(concurrency: concurrency, quarantineAfter: quarantineAfter, defaultEventsQueue: defaultEventsQueue))
         try await ServiceGroup(configuration: .init(
             services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "mailpool.fetch-worker"))).run()
         context.engine.shutdown()

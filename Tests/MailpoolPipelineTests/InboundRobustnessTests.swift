@@ -131,6 +131,37 @@ import Testing
         await fixture.stop()
     }
 
+    /// The default events queue off (the default): with no queue bound, an event fails its job loudly
+    /// and the mail stays on the server; once the user binds their own queue, every event lands there
+    /// once, and no other queue holds a copy.
+    @Test func withoutTheDefaultQueueEventsGoOnlyWhereTheUserBindsThem() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 1)
+        let mailbox = fixture.mailboxes[0]
+        for index in 0..<20 {
+            try await fixture.sandbox.seed(SeedMessage(subject: "COA \(index)", to: [mailbox]), to: mailbox)
+        }
+        let log = CapturedLog()
+        try await fixture.startPoller()
+        try await fixture.startWorker(logger: log.logger())
+        try await eventually(within: 60, "no error about the missing queue") {
+            log.lines(at: .error).contains { $0.contains("no queue takes this account's inbound events") }
+        }
+        #expect(try await fixture.sandbox.count(mailbox, folder: "inbox").total == 20)
+
+        let connection = try await fixture.connect("test-own-queue")
+        try await connection.declare(Topology(queues: [.quorum("coa.intake")],
+                                              bindings: [BindingSpec(queue: "coa.intake", exchange: PipelineNames.inboundExchange, routingKey: "inbound.#")]))
+        try await eventually(within: 120, "the events did not reach the user's queue") {
+            try await connection.queueInfo("coa.intake").messageCount >= 20
+        }
+        try await fixture.drain()
+        #expect(try await connection.queueInfo("coa.intake").messageCount == 20)
+        let queues = try PipelineFixture.rabbitmqctl("list_queues", "-p", fixture.vhost, "--quiet", "--no-table-headers", "name")
+        #expect(!queues.contains(PipelineNames.inboundQueue), "the default events queue exists: \(queues)")
+        #expect(try await fixture.sandbox.count(mailbox, folder: "inbox").total == 0)
+        await fixture.stop()
+    }
+
     private func run(_ arguments: String...) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: arguments[0])

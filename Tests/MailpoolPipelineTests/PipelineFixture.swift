@@ -115,6 +115,7 @@ final class PipelineFixture: @unchecked Sendable {
     func collectEvents() async throws -> EventCollector {
         let connection = try await connect("test-events")
         try await connection.declare(PipelineTopology.inbound)
+        try await connection.declare(PipelineTopology.defaultEventsQueue)
         let collector = EventCollector()
         let consumer = try await connection.consume(queue: PipelineNames.inboundQueue, prefetch: 500)
         collector.task = Task {

@@ -40,7 +40,7 @@ rabbitmqctl -n rabbit@localhost purge_queue mailpool.inbound.events >/dev/null 2
 
 $mailpool poller >"$work/poller.log" 2>&1 &
 pids+=($!)
-$mailpool fetch-worker --store "$work/store" >"$work/worker.log" 2>&1 &
+$mailpool fetch-worker --default-events-queue --store "$work/store" >"$work/worker.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
   curl -sf "$sandbox/_sandbox/mailboxes/$mailbox" | grep -q '"inbox"' || break
