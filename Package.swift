@@ -65,7 +65,7 @@ let package = Package(
         // POP3, IMAP4 and SMTP through libcurl, for providers other than Microsoft 365.
         .target(
             name: "MailpoolLegacyMail",
-            dependencies: ["MailpoolCore", "MailpoolCurl"]
+            dependencies: ["MailpoolCore", "MailpoolCurl", "CCurl", "CMailpoolShims"]
         ),
 
         // Microsoft Graph: tokens (client credentials), the shared token cache, mail operations.
@@ -191,7 +191,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], exclude: ["MIMECorpus/python_summary.py"]),
         .testTarget(name: "MailpoolGraphTests", dependencies: ["MailpoolGraph", "GraphSandbox", "MailpoolCurl"]),
     ]
 )

@@ -18,6 +18,12 @@ public struct CurlError: Error, Sendable, Equatable, CustomStringConvertible {
     /// ``ConnectionPin``'s: the session it belonged to is gone.
     public var connectionReplaced = false
 
+    public init(code: Int, message: String, host: String) {
+        self.code = code
+        self.message = message
+        self.host = host
+    }
+
     public var description: String { "HTTP transfer to \(host) failed: \(message) (curl \(code))" }
 
     /// True for failures worth retrying: timeouts, refused or reset connections, empty replies.

@@ -11,12 +11,11 @@ extension MailServerEndpoint {
     }
 }
 
-/// IMAP4: the UNSEEN messages of INBOX by UID — and those this fetcher had started on, which carry its
-/// `MailpoolPending` keyword, because fetching a message sets \Seen before its event is delivered.
-/// Per message: keyword, fetch (streamed to the store), event, \Seen, then move to the deleted folder
-/// (or flag \Deleted and expunge). A message set aside is moved to the `mailpool-quarantine` folder.
+/// IMAP4: the UNSEEN messages of INBOX by UID, read through an ``IMAPReader`` (`BODY.PEEK[]`, so that
+/// reading does not set \Seen). Per message: fetch (streamed to the store), event, then \Seen and move
+/// to the deleted folder (or flag \Deleted and expunge): a crash before the event is confirmed leaves
+/// the message unseen, to be read again. A message set aside is moved to the `mailpool-quarantine` folder.
 public struct IMAPMailboxFetcher: MailboxFetcher {
-    static let pendingKeyword = "MailpoolPending"
     let engine: CurlEngine
 
     public init(engine: CurlEngine) {
@@ -25,34 +24,42 @@ public struct IMAPMailboxFetcher: MailboxFetcher {
 
     public func fetchBatch(_ session: FetchSession) async throws -> BatchResult {
         guard case .imap(let settings) = session.inbound.server else { preconditionFailure("not an IMAP4 inbound configuration") }
-        let imap = IMAPClient(engine: engine, endpoint: MailServerEndpoint(settings))
+        let endpoint = MailServerEndpoint(settings)
+        let imap = IMAPClient(engine: engine, endpoint: endpoint)
         try await imap.refresh()
         let validity = try await imap.uidValidity()
-        let uids = try await imap.search("OR UNSEEN KEYWORD \(Self.pendingKeyword)")
+        let uids = try await imap.search("UNSEEN")
         var result = BatchResult()
-        for uid in uids.prefix(session.inbound.batchSize) {
-            let dedupeKey = "imap:\(session.inbound.mailbox.lowercased()):\(validity):\(uid)"
-            try await session.process(MessageReference(dedupeKey: dedupeKey, serverID: String(uid)), into: &result) {
-                try await imap.addFlags(Self.pendingKeyword, uid: uid)
-                let event = try await session.store.withDownload({ _ = try await imap.fetch(uid: uid, to: $0) }) {
-                    try legacyEvent(for: $0, dedupeKey: dedupeKey, session: session)
-                }
-                try await session.deliver(event)
-                try await session.settle {
-                    try await imap.addFlags("\\Seen", uid: uid)
-                    if let folder = settings.deletedFolder {
-                        try await imap.move(uid: uid, to: folder)
-                    } else {
-                        try await imap.delete(uid: uid)
-                    }
-                }
-            } setAside: { _ in
-                try? await imap.create(quarantineFolderName)  // fails when it exists; the move says if it does not
-                try await imap.move(uid: uid, to: quarantineFolderName)
-                return "IMAP folder \(quarantineFolderName)"
-            }
-        }
         result.more = uids.count > session.inbound.batchSize
+        guard !uids.isEmpty else { return result }
+        let reader = try await IMAPReader.open(endpoint: endpoint)
+        do {
+            for uid in uids.prefix(session.inbound.batchSize) {
+                let dedupeKey = "imap:\(session.inbound.mailbox.lowercased()):\(validity):\(uid)"
+                try await session.process(MessageReference(dedupeKey: dedupeKey, serverID: String(uid)), into: &result) {
+                    let event = try await session.store.withDownload({ _ = try await reader.fetch(uid: uid, to: $0) }) {
+                        try legacyEvent(for: $0, dedupeKey: dedupeKey, session: session)
+                    }
+                    try await session.deliver(event)
+                    try await session.settle {
+                        try await imap.addFlags("\\Seen", uid: uid)
+                        if let folder = settings.deletedFolder {
+                            try await imap.move(uid: uid, to: folder)
+                        } else {
+                            try await imap.delete(uid: uid)
+                        }
+                    }
+                } setAside: { _ in
+                    try? await imap.create(quarantineFolderName)  // fails when it exists; the move says if it does not
+                    try await imap.move(uid: uid, to: quarantineFolderName)
+                    return "IMAP folder \(quarantineFolderName)"
+                }
+            }
+        } catch {
+            await reader.close()
+            throw error
+        }
+        await reader.close()
         return result
     }
 }

@@ -63,28 +63,35 @@ import Testing
         await fixture.stop()
     }
 
-    /// A message fetched (so \Seen) whose event was never delivered — a crash between the two — still
-    /// carries the fetcher's keyword, and the next batch delivers it.
-    @Test func imapMessageSeenButNotDeliveredIsFetchedAgain() async throws {
+    /// A crash between fetching a message and delivering its event (here the delivery fails, so that
+    /// nothing after the fetch runs) leaves the message unseen on the server, and the next batch
+    /// delivers it.
+    @Test func imapMessageFetchedButNotDeliveredStaysUnseen() async throws {
         let engine = CurlEngine(name: "dovecot-crash")
         defer { engine.shutdown() }
         let user = Dovecot.uniqueUser("crash")
         try await Dovecot.seed(user: user, count: 2, engine: engine)
         let client = IMAPClient(engine: engine, endpoint: Dovecot.endpoint(user: user))
-        try await client.addFlags("\\Seen MailpoolPending", uid: 1)
-        #expect(try await client.search("UNSEEN") == [2])
+        #expect(try await client.search("UNSEEN") == [1, 2])
 
         let store = try InboundStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString)").path)
         let catalogPath = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString).json").path
         try #"{"accounts": [\#(accountJSON(name: "Crash", protocolName: "IMAP4", user: user, port: Dovecot.imapsPort))]}"#
             .write(toFile: catalogPath, atomically: true, encoding: .utf8)
         let account = try #require(try AccountCatalog(path: catalogPath, environment: ["DOVECOT_PASSWORD": Dovecot.password]).accounts.first)
+        struct Crash: Error {}
+        let crashing = FetchSession(account: account, inbound: account.inbound!, store: store,
+                                    deliver: { _ in throw Crash() }, quarantined: { _ in })
+        await #expect(throws: Crash.self) { _ = try await IMAPMailboxFetcher(engine: engine).fetchBatch(crashing) }
+        #expect(try await client.search("UNSEEN") == [1, 2], "fetching set \\Seen")
+
         let delivered = Locked<[String]>([])
         let result = try await IMAPMailboxFetcher(engine: engine).fetchBatch(FetchSession(
             account: account, inbound: account.inbound!, store: store,
             deliver: { event in delivered.withLock { $0.append(event.subject) } }, quarantined: { _ in }))
         #expect(result.processed == 2 && !result.more)
         #expect(delivered.value.sorted() == ["COA 0", "COA 1"])
+        #expect(try await client.search("ALL").isEmpty, "settled messages left the INBOX")
     }
 
     @Test func wrongPasswordIsAnAuthenticationError() async throws {

@@ -48,4 +48,16 @@ CURLcode mp_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 /* curl_multi_setopt likewise. */
 CURLMcode mp_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
 
+/// A read-only IMAP session of its own (see imap_peek.c). `examine_folder` is the command that
+/// selects the folder, e.g. `EXAMINE "INBOX"`. NULL on failure, with `code` and `error` set.
+struct mp_imap_reader;
+struct mp_imap_reader *mp_imap_reader_open(const char *url, const char *user, const char *password, const char *ca_file,
+                                           int require_tls, const char *examine_folder, long connect_timeout_ms,
+                                           long stall_ms, CURLcode *code, char *error, size_t error_length);
+/// `UID FETCH uid BODY.PEEK[]`, the message written to `fd`, its size stored in `size`.
+CURLcode mp_imap_reader_peek(struct mp_imap_reader *reader, unsigned long long uid, int fd, long long *size, char *error,
+                             size_t error_length);
+/// Logs out and frees the session.
+void mp_imap_reader_close(struct mp_imap_reader *reader);
+
 #endif
