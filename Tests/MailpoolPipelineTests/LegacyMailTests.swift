@@ -16,15 +16,19 @@ import Testing
     }
 
     /// IMAP4 over implicit TLS and over STARTTLS, and POP3 over TLS, through the poller and a fetch
-    /// worker: every message arrives once with its headers and attachments, and leaves the INBOX.
+    /// worker: every message arrives once with its headers and attachments, stored byte for byte as
+    /// sent, and leaves the INBOX.
     @Test func imapAndPop3MailboxesAreIngested() async throws {
         let fixture = try await PipelineFixture(mailboxes: 0)
         let engine = CurlEngine(name: "dovecot-seed")
         defer { engine.shutdown() }
         let (imapUser, startTLSUser, popUser) = (Dovecot.uniqueUser("imap"), Dovecot.uniqueUser("starttls"), Dovecot.uniqueUser("pop"))
-        try await Dovecot.seed(user: imapUser, count: 25, attachmentEvery: 5, engine: engine)
-        try await Dovecot.seed(user: startTLSUser, count: 3, engine: engine)
-        try await Dovecot.seed(user: popUser, count: 12, attachmentEvery: 4, engine: engine)
+        var sent: [String: [UInt8]] = [:]  // by account and subject
+        for (account, user, count, every) in [("IMAP", imapUser, 25, 5), ("STARTTLS", startTLSUser, 3, 0), ("POP", popUser, 12, 4)] {
+            for (index, message) in try await Dovecot.seed(user: user, count: count, attachmentEvery: every, engine: engine).enumerated() {
+                sent["\(account) COA \(index)"] = message
+            }
+        }
         try fixture.writeAccounts(active: [], extra: [
             accountJSON(name: "IMAP", protocolName: "IMAP4", user: imapUser, port: Dovecot.imapsPort),
             accountJSON(name: "STARTTLS", protocolName: "IMAP4", user: startTLSUser, port: Dovecot.imapPort, tls: "starttls"),
@@ -34,9 +38,13 @@ import Testing
         try await fixture.startPoller(environment: ["DOVECOT_PASSWORD": Dovecot.password])
         try await fixture.startWorker(environment: ["DOVECOT_PASSWORD": Dovecot.password])
         try await eventually(within: 60, "only \(events.count) of 40 events arrived") { events.count >= 40 }
-        try await Task.sleep(for: .seconds(1))
+        try await fixture.drain(events)
         let all = events.all
         #expect(all.count == 40)
+        for event in all {
+            let stored = FileManager.default.contents(atPath: fixture.store.root + "/" + event.storedAt).map(Array.init)
+            #expect(stored == sent["\(event.account) \(event.subject)"], "\(event.account) \(event.subject) stored differently")
+        }
         #expect(Set(all.map(\.dedupeKey)).count == 40)
         let imap = all.filter { $0.account == "IMAP" }
         #expect(imap.count == 25 && imap.allSatisfy { $0.protocol == "IMAP4" && $0.dedupeKey.hasPrefix("imap:") })
