@@ -8,7 +8,7 @@ public struct HTTPRequest: Sendable {
     /// Header lines in order, e.g. `("Content-Type", "application/json")`.
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]?
-    /// Limit on the whole transfer, in seconds.
+    /// Limit on the whole transfer, in seconds; 0 for none (then ``stallTimeout`` bounds it).
     public var timeout: Double
     /// Limit on connecting (TCP and TLS), in seconds.
     public var connectTimeout: Double
@@ -16,10 +16,15 @@ public struct HTTPRequest: Sendable {
     public var repeatable: Bool
     /// PEM bundle trusted for the server's certificate; nil uses the system's store.
     public var caFile: String?
+    /// A transfer moving less than ``HTTPRequest/stallSpeed`` for this many seconds fails: for downloads
+    /// whose size is not known, a limit that scales with the size instead of one on the whole.
+    public var stallTimeout: Double?
+    /// Bytes per second below which a transfer counts as stalled.
+    public static let stallSpeed = 1024
 
     public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [],
                 body: [UInt8]? = nil, timeout: Double = 60, connectTimeout: Double = 10, repeatable: Bool = true,
-                caFile: String? = nil) {
+                caFile: String? = nil, stallTimeout: Double? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -28,6 +33,7 @@ public struct HTTPRequest: Sendable {
         self.connectTimeout = connectTimeout
         self.repeatable = repeatable
         self.caFile = caFile
+        self.stallTimeout = stallTimeout
     }
 }
 
@@ -39,6 +45,10 @@ extension HTTPRequest: CurlRequest {
         mp_curl_setopt_long(handle, CURLOPT_PIPEWAIT, 1)  // prefer an HTTP/2 stream on an open connection
         mp_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "")  // gzip/deflate/br as libcurl supports
         if let caFile { mp_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
+        if let stallTimeout {
+            mp_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, Self.stallSpeed)
+            mp_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, Int(stallTimeout.rounded(.up)))
+        }
         // An empty Expect stops libcurl waiting for "100 Continue" before sending a body.
         let lines = headers.map { "\($0.name): \($0.value)" } + (body != nil ? ["Expect:"] : [])
         mp_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(transfer.list(lines)))

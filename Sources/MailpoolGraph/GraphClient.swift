@@ -56,9 +56,11 @@ public struct GraphClient: Sendable {
                 ("Accept", "application/json"),
             ]
             if let contentType = call.contentType { headers.append(("Content-Type", contentType)) }
+            // A download into a file (a message's MIME, maybe 150 MB) is bounded by its pace, not its length.
+            let streams = if case .file = call.sink { true } else { false }
             let request = HTTPRequest(method: call.method, url: url(call.path), headers: headers + call.headers,
-                                      body: call.body, timeout: context.requestTimeout, repeatable: call.idempotent,
-                                      caFile: context.caFile)
+                                      body: call.body, timeout: streams ? 0 : context.requestTimeout, repeatable: call.idempotent,
+                                      caFile: context.caFile, stallTimeout: streams ? context.stallTimeout : nil)
             let response: CurlResponse
             do {
                 response = try await context.gate.withSlot(mailbox) { [engine = context.engine, call] in

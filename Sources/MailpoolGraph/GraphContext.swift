@@ -8,7 +8,10 @@ public struct GraphContext: Sendable {
     public let tokens: TokenCache
     let gate: MailboxGate
     public var retry: GraphRetryPolicy
+    /// Limit on a request and its answer, in seconds; downloads into files have ``stallTimeout`` instead.
     public var requestTimeout: Double
+    /// A download slower than 1 KB/s for this many seconds fails (there is no limit on its length).
+    public var stallTimeout: Double
     /// PEM bundle trusted for Graph's and the token endpoint's certificates; nil uses the system's store.
     public var caFile: String?
     public var logger: Logger
@@ -16,12 +19,13 @@ public struct GraphContext: Sendable {
     /// `pacing` keeps each mailbox under its request quota (nil: no pacing).
     public init(engine: CurlEngine = CurlEngine(name: "graph-http"), retry: GraphRetryPolicy = GraphRetryPolicy(),
                 concurrentRequestsPerMailbox: Int = 4, pacing: RequestPacing? = .exchangeOnline, requestTimeout: Double = 120,
-                caFile: String? = nil, logger: Logger = Logger(label: "mailpool.graph")) {
+                stallTimeout: Double = 60, caFile: String? = nil, logger: Logger = Logger(label: "mailpool.graph")) {
         self.engine = engine
         self.tokens = TokenCache(engine: engine, caFile: caFile)
         self.gate = MailboxGate(limit: concurrentRequestsPerMailbox, pacing: pacing)
         self.retry = retry
         self.requestTimeout = requestTimeout
+        self.stallTimeout = stallTimeout
         self.caFile = caFile
         self.logger = logger
     }

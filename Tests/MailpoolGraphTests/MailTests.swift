@@ -121,6 +121,24 @@ import Testing
         #expect(growth < 16 * 1024 * 1024, "resident memory grew by \(growth / 1024 / 1024) MB while downloading \(size / 1024 / 1024) MB")
         await fixture.stop()
     }
+
+    /// A download into a file has no limit on its length, only on its pace: with every answer 1.5 s
+    /// late and a 1 s request timeout, a listing times out but a MIME download goes through.
+    @Test func aDownloadIsBoundedByItsPaceNotItsLength() async throws {
+        let fixture = try await SandboxFixture()
+        let seeded = try await fixture.sandbox.seed(SeedMessage(subject: "slow", to: [SandboxFixture.mailbox]), to: SandboxFixture.mailbox)
+        var context = fixture.context
+        context.requestTimeout = 1
+        let client = GraphClient(app: GraphApp(tenantID: SandboxFixture.tenant, clientID: SandboxFixture.goodApp,
+                                               credential: .secret(Secret(SandboxFixture.secret))), cloud: fixture.cloud, context: context)
+        _ = try await client.inboxCounts(mailbox: SandboxFixture.mailbox)  // token ready
+        await fixture.sandbox.setFaults(SandboxFaults(slowRate: 1, slowMilliseconds: 1500))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("slow-\(UUID().uuidString).eml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try await client.downloadMIME(mailbox: SandboxFixture.mailbox, messageID: seeded.id, to: path) == seeded.size)
+        await #expect(throws: GraphError.self) { _ = try await client.inboxCounts(mailbox: SandboxFixture.mailbox) }
+        await fixture.stop()
+    }
 }
 
 /// Runs the test binary again with only `test`, and `MAILPOOL_MEMORY_PROBE` set; returns its exit status.
@@ -155,6 +173,7 @@ actor PeakSampler {
         }
     }
 }
+
 
 func sha256(ofFile path: String) throws -> String {
     let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
