@@ -22,6 +22,7 @@ struct InboundBenchmark: AsyncParsableCommand {
     @Option(help: "Mailboxes for the throughput run.") var mailboxes = 20
     @Option(help: "Messages per mailbox for the throughput run.") var messages = 100
     @Option(help: "Body size of each message in bytes.") var messageSize = 20 * 1024
+    @Option(help: "Share of messages carrying a 20 KB PDF attachment.") var attachmentShare = 0.4
     @Option(help: "Fetch worker concurrency.") var concurrency: UInt16 = 16
     @Option(help: "Mailboxes for the quota run.") var quotaMailboxes = 4
     @Option(help: "Seconds the quota run keeps the mailboxes busy.") var quotaSeconds = 40.0
@@ -40,12 +41,14 @@ struct InboundBenchmark: AsyncParsableCommand {
             limits: SandboxLimits(enabled: true, requestsPerTenMinutes: perWindow, requestWindowSeconds: window), pacing: pacing)
 
         print("Inbound pipeline: poller + 1 fetch worker (concurrency \(concurrency)) + Graph sandbox in one process, RabbitMQ on loopback")
-        print("run                                   | messages | seconds | messages/s | Graph requests per message | 429s")
-        print("--------------------------------------|----------|---------|------------|----------------------------|-----")
+        print(String(format: "%.0f %% of the messages carry an attachment", attachmentShare * 100))
+        print("run                                   | messages | seconds | messages/s | Graph requests per message (listings apart) | 429s")
+        print("--------------------------------------|----------|---------|------------|---------------------------------------------|-----")
         for (name, result) in [("\(mailboxes) mailboxes, limits off", throughput), ("\(quotaMailboxes) mailboxes, per-mailbox limits on", quota)] {
             print(name.padding(toLength: 38, withPad: " ", startingAt: 0) + "| \(String(result.messages).leftPadded(8)) | "
                   + String(format: "%7.1f", result.seconds) + " | " + String(format: "%10.0f", Double(result.messages) / result.seconds)
-                  + " | " + String(format: "%26.2f", Double(result.requests) / Double(result.messages)) + " | \(result.throttled)")
+                  + " | " + String(format: "%30.2f (%.2f)", Double(result.requests) / Double(result.messages),
+                                   Double(result.requests - result.listings) / Double(result.messages)) + " | \(result.throttled)")
         }
         let perMailboxRate = Double(quota.requests) / quota.seconds / Double(quotaMailboxes)
         print(String(format: "quota use with limits on: %.1f requests/s per mailbox = %.0f %% of the quota (%.2f/s), %d requests throttled",
@@ -56,6 +59,8 @@ struct InboundBenchmark: AsyncParsableCommand {
         let messages: Int
         let seconds: Double
         let requests: Int
+        /// Requests listing the Inbox (one per batch).
+        let listings: Int
         let throttled: Int
     }
 
@@ -67,7 +72,12 @@ struct InboundBenchmark: AsyncParsableCommand {
         let body = String(repeating: "x", count: messageSize)
         for address in addresses {
             for index in 0..<perMailbox {
-                try await sandbox.seed(SeedMessage(subject: "bench \(index)", from: EmailAddress("lab@vendor.example"), to: [address], body: body), to: address)
+                // Spread evenly: message i carries one when the share's running total passes a whole number.
+                let attached = Int(Double(index + 1) * attachmentShare) > Int(Double(index) * attachmentShare)
+                try await sandbox.seed(SeedMessage(
+                    subject: "bench \(index)", from: EmailAddress("lab@vendor.example"), to: [address], body: body,
+                    attachments: attached ? [.init(name: "coa-\(index).pdf", contentType: "application/pdf", generatedSize: 20 * 1024)] : nil),
+                    to: address)
             }
         }
         if let limits { await sandbox.setLimits(limits) }
@@ -123,6 +133,8 @@ struct InboundBenchmark: AsyncParsableCommand {
         return Result(messages: total,
                       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
                       requests: graphRequests.values.reduce(0, +),
+                      listings: graphRequests.filter { $0.key.hasPrefix("GET ") && $0.key.contains("/mailFolders/") && $0.key.contains("/messages ") }
+                          .values.reduce(0, +),
                       throttled: graphRequests.filter { $0.key.hasSuffix(" 429") }.values.reduce(0, +))
     }
 }
