@@ -8,14 +8,31 @@ public struct FetchJob: Codable, Sendable, Equatable {
     /// 0 for a poll; n for the n-th continuation of a batch that had more messages.
     public var continuation: Int
     public var enqueuedAt: Date
+    /// The poll this job continues (its first job's ID): what the worker's report names, so that the
+    /// poller knows which outstanding job ended.
+    public var chainID: String
 
     public init(jobID: String = UUID().uuidString.lowercased(), account: String, mailbox: String, continuation: Int = 0,
-                enqueuedAt: Date = Date()) {
+                enqueuedAt: Date = Date(), chainID: String? = nil) {
         self.jobID = jobID
         self.account = account
         self.mailbox = mailbox
         self.continuation = continuation
         self.enqueuedAt = enqueuedAt
+        self.chainID = chainID ?? jobID
+    }
+
+    enum CodingKeys: String, CodingKey { case jobID, account, mailbox, continuation, enqueuedAt, chainID }
+
+    /// Jobs queued by an older version have no chain: they are their own.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        jobID = try container.decode(String.self, forKey: .jobID)
+        account = try container.decode(String.self, forKey: .account)
+        mailbox = try container.decode(String.self, forKey: .mailbox)
+        continuation = try container.decode(Int.self, forKey: .continuation)
+        enqueuedAt = try container.decode(Date.self, forKey: .enqueuedAt)
+        chainID = try container.decodeIfPresent(String.self, forKey: .chainID) ?? jobID
     }
 
     static let encoder: JSONEncoder = {
@@ -30,4 +47,18 @@ public struct FetchJob: Codable, Sendable, Equatable {
         decoder.dateDecodingStrategy = .iso8601
         return decoder
     }()
+}
+
+/// A worker's report that a mailbox's job chain ended: the mailbox may be polled again, after
+/// `restSeconds` when the fetch failed (Retry-After, 30 s, 5 minutes).
+public struct FetchReport: Codable, Sendable, Equatable {
+    public var mailbox: String
+    public var chainID: String
+    public var restSeconds: Double
+
+    public init(mailbox: String, chainID: String, restSeconds: Double = 0) {
+        self.mailbox = mailbox.lowercased()
+        self.chainID = chainID
+        self.restSeconds = restSeconds
+    }
 }

@@ -12,15 +12,15 @@ public struct FetchSession: Sendable {
     let quarantineAfter: Int
     let publishMail: @Sendable (InboundMailEvent) async throws -> Void
     let publishQuarantined: @Sendable (InboundQuarantinedEvent) async throws -> Void
-    /// False once the accounts file says the inbound side is inactive (or gone).
-    let isActive: @Sendable () -> Bool
+    /// Why the batch must stop before the next message is touched or settled, if it must.
+    let interruption: @Sendable () -> FetchInterruption?
 
     /// A session for one batch. `deliver` and `quarantined` publish the events and return once they are
-    /// confirmed; `isActive` is asked before each message and before each settling.
+    /// confirmed; `interruption` is asked before each message and before each settling.
     public init(account: EmailAccount, inbound: InboundConfiguration, store: InboundStore, quarantineAfter: Int = 3,
                 deliver: @escaping @Sendable (InboundMailEvent) async throws -> Void,
                 quarantined: @escaping @Sendable (InboundQuarantinedEvent) async throws -> Void,
-                isActive: @escaping @Sendable () -> Bool = { true }) {
+                interruption: @escaping @Sendable () -> FetchInterruption? = { nil }) {
         self.account = account
         self.inbound = inbound
         self.store = store
@@ -28,7 +28,7 @@ public struct FetchSession: Sendable {
         self.quarantineAfter = quarantineAfter
         self.publishMail = deliver
         self.publishQuarantined = quarantined
-        self.isActive = isActive
+        self.interruption = interruption
     }
 
     /// Hands the event downstream; returns once it is confirmed.
@@ -36,10 +36,10 @@ public struct FetchSession: Sendable {
         try await publishMail(event)
     }
 
-    /// Runs `settle` (mark read and move, flag, delete) unless the inbound side was deactivated
-    /// meanwhile, in which case the batch ends with ``FetchInterruption/deactivated``.
+    /// Runs `settle` (mark read and move, flag, delete) unless the batch was interrupted meanwhile
+    /// (``FetchInterruption``), which then ends it.
     public func settle(_ settle: () async throws -> Void) async throws {
-        guard isActive() else { throw FetchInterruption.deactivated }
+        if let interruption = interruption() { throw interruption }
         try await settle()
     }
 
@@ -56,7 +56,7 @@ public struct FetchSession: Sendable {
     /// end it too: that is more likely the server than two bad messages.
     public func process(_ message: MessageReference, into result: inout BatchResult, _ work: () async throws -> Void,
                         setAside: (_ reason: String) async throws -> String) async throws {
-        guard isActive() else { throw FetchInterruption.deactivated }
+        if let interruption = interruption() { throw interruption }
         do {
             try await work()
             attempts.clear(message.dedupeKey)
@@ -116,6 +116,14 @@ public struct BatchResult: Sendable, Equatable {
 public enum FetchInterruption: Error, CustomStringConvertible {
     /// The accounts file made the inbound side inactive (or removed it) during the batch.
     case deactivated
+    /// The job's delivery is no longer held (the worker's connection to the broker was lost): the
+    /// broker hands the job to another worker, which must not find this one still settling.
+    case released
 
-    public var description: String { "the inbound side was deactivated" }
+    public var description: String {
+        switch self {
+        case .deactivated: "the inbound side was deactivated"
+        case .released: "the job was handed back to the broker"
+        }
+    }
 }

@@ -5,30 +5,29 @@ import MailpoolAccounts
 import ServiceLifecycle
 import Synchronization
 
-/// Consumes fetch jobs and reads mailboxes: at most `concurrency` jobs at once, never two for the same
-/// mailbox anywhere in the pool (a claim within the process, and an exclusive-queue lock per mailbox
-/// across processes). Per job: read one batch, publish each message's event with a confirm, settle it
-/// on the server; then publish a continuation job when more mail waits, or clear the mailbox's pending
-/// marker; then ack. On failure the marker is replaced by one that expires after the backoff, so a
-/// failing account rests instead of being retried in a loop, and the others go on.
+/// Consumes fetch jobs and reads mailboxes, at most `concurrency` jobs at once. The poller keeps one
+/// job chain out per mailbox, so two workers never read one mailbox; within a process a claim keeps a
+/// stray second job (after a leader takeover) waiting, and a job whose delivery the broker took back
+/// settles nothing more. Per job: read one batch, publish each message's event with a confirm, settle
+/// it on the server; then publish a continuation job when more mail waits, or report to the poller
+/// that the chain ended, with the rest the mailbox needs after a failure (Retry-After, 30 s, 5
+/// minutes), so that a failing account rests instead of being retried in a loop; then ack.
 public struct FetchWorker: Service {
     public struct Options: Sendable {
         public var concurrency: UInt16
         public var backoff: FailureBackoff
-        /// How long a job waits before retrying when another job holds its mailbox.
+        /// How long a job waits before retrying when another job of this process holds its mailbox.
         public var lockRetryDelay: Double
-        public var staleAfterMilliseconds: Int
         /// Failures after which a message is set aside (quarantined).
         public var quarantineAfter: Int
         /// Declare ``PipelineTopology/defaultEventsQueue`` (for a pool whose consumers read it).
         public var defaultEventsQueue: Bool
 
         public init(concurrency: UInt16 = 8, backoff: FailureBackoff = FailureBackoff(), lockRetryDelay: Double = 2,
-                    staleAfterMilliseconds: Int = 30 * 60 * 1000, quarantineAfter: Int = 3, defaultEventsQueue: Bool = false) {
+                    quarantineAfter: Int = 3, defaultEventsQueue: Bool = false) {
             self.concurrency = concurrency
             self.backoff = backoff
             self.lockRetryDelay = lockRetryDelay
-            self.staleAfterMilliseconds = staleAfterMilliseconds
             self.quarantineAfter = quarantineAfter
             self.defaultEventsQueue = defaultEventsQueue
         }
@@ -73,7 +72,7 @@ public struct FetchWorker: Service {
         guard let account = catalog.account(named: job.account), let inbound = account.inbound, inbound.active,
               inbound.mailbox.lowercased() == job.mailbox.lowercased(), let fetcher = fetchers[inbound.server.protocolName] else {
             logger.info("the job's account or mailbox is no longer configured or active; dropping the job")
-            _ = try? await connection.purgeQueue(PipelineNames.pendingQueue(mailbox: job.mailbox))
+            await report(job, restSeconds: 0, logger: logger)
             delivery.ack()
             return
         }
@@ -82,19 +81,7 @@ public struct FetchWorker: Service {
             return
         }
         defer { claims.release(inbound.mailbox) }
-        let lock = PipelineNames.mailboxLock(mailbox: inbound.mailbox)
-        do {
-            guard try await connection.tryLock(lock) else {
-                await retryLater(delivery, logger: logger, "mailbox busy in another worker; the job waits")
-                return
-            }
-        } catch {
-            logger.warning("cannot take the mailbox lock", metadata: ["error": "\(error)"])
-            delivery.nack(requeue: true)
-            return
-        }
         await process(job, account: account, inbound: inbound, fetcher: fetcher, delivery: delivery, logger: logger)
-        try? await connection.unlock(lock)
     }
 
     private func retryLater(_ delivery: AMQPDelivery, logger: Logger, _ message: Logger.Message) async {
@@ -107,7 +94,7 @@ public struct FetchWorker: Service {
                          delivery: AMQPDelivery, logger: Logger) async {
         do {
             if let problem = store.problem() { throw problem }
-            let result = try await fetcher.fetchBatch(session(account: account, inbound: inbound, logger: logger))
+            let result = try await fetcher.fetchBatch(session(account: account, inbound: inbound, delivery: delivery, logger: logger))
             logger.debug("fetched", metadata: ["messages": "\(result.processed)", "failed": "\(result.failed)",
                                                "quarantined": "\(result.quarantined)", "more": "\(result.more)"])
             if result.failed > 0 {
@@ -115,34 +102,39 @@ public struct FetchWorker: Service {
                 // does not use up their attempts in seconds.
                 logger.warning("some messages failed; the mailbox is read again after a rest",
                                metadata: ["failed": "\(result.failed)", "retry_in_s": "\(Int(options.backoff.transient))"])
-                await rest(mailbox: inbound.mailbox, seconds: options.backoff.transient, logger: logger)
+                await report(job, restSeconds: options.backoff.transient, logger: logger)
             } else if result.more {
-                // The continuation is the mailbox's outstanding job now: the marker stays.
+                // The continuation carries the chain on: the mailbox stays out.
                 var next = job
                 next.jobID = UUID().uuidString.lowercased()
                 next.continuation += 1
                 next.enqueuedAt = Date()
                 try await connection.publish(Self.message(for: next))
             } else {
-                try await connection.purgeQueue(PipelineNames.pendingQueue(mailbox: inbound.mailbox))
+                await report(job, restSeconds: 0, logger: logger)
             }
             delivery.ack()
-        } catch FetchInterruption.deactivated {
-            logger.info("the inbound side was deactivated; the batch stopped before settling another message")
-            _ = try? await connection.purgeQueue(PipelineNames.pendingQueue(mailbox: inbound.mailbox))
-            delivery.ack()
+        } catch let interruption as FetchInterruption {
+            switch interruption {
+            case .deactivated:
+                logger.info("the inbound side was deactivated; the batch stopped before settling another message")
+                await report(job, restSeconds: 0, logger: logger)
+                delivery.ack()
+            case .released:
+                logger.warning("the job was handed back to the broker (connection lost); this batch settles nothing more")
+            }
         } catch {
             switch FetchFailureScope(error, store: store) {
             case .store:
                 let problem = store.problem().map { "\($0)" } ?? "\(error)"
                 logger.error("the inbound store cannot take mail; the mailbox is not at fault",
                              metadata: ["error": "\(problem)", "retry_in_s": "\(Int(options.backoff.transient))"])
-                await rest(mailbox: inbound.mailbox, seconds: options.backoff.transient, logger: logger)
+                await report(job, restSeconds: options.backoff.transient, logger: logger)
             case .downstream:
                 logger.error("no queue takes this account's inbound events; the messages stay on the server",
                              metadata: ["error": "\(error)", "routing_key": "inbound.\(account.slug)",
                                         "remedy": "bind a queue to the mailpool.inbound exchange, or run fetch workers with --default-events-queue"])
-                await rest(mailbox: inbound.mailbox, seconds: options.backoff.transient, logger: logger)
+                await report(job, restSeconds: options.backoff.transient, logger: logger)
             case .message, .mailbox:
                 let (delay, needsAttention) = options.backoff.delay(after: error)
                 if needsAttention {
@@ -150,13 +142,13 @@ public struct FetchWorker: Service {
                 } else {
                     logger.warning("fetch failed", metadata: ["error": "\(error)", "retry_in_s": "\(Int(delay))"])
                 }
-                await rest(mailbox: inbound.mailbox, seconds: delay, logger: logger)
+                await report(job, restSeconds: delay, logger: logger)
             }
             delivery.ack()
         }
     }
 
-    private func session(account: EmailAccount, inbound: InboundConfiguration, logger: Logger) -> FetchSession {
+    private func session(account: EmailAccount, inbound: InboundConfiguration, delivery: AMQPDelivery, logger: Logger) -> FetchSession {
         let connection = self.connection, catalog = self.catalog, slug = account.slug
         return FetchSession(
             account: account, inbound: inbound, store: store, quarantineAfter: options.quarantineAfter,
@@ -176,23 +168,25 @@ public struct FetchWorker: Service {
                                                timestamp: UInt64(Date().timeIntervalSince1970), type: "InboundQuarantined"),
                     mandatory: false))
             },
-            isActive: {
+            interruption: {
+                guard delivery.isHeld else { return .released }
                 catalog.reloadIfChanged()
-                guard let current = catalog.account(named: account.name)?.inbound else { return false }
-                return current.active && current.mailbox.lowercased() == inbound.mailbox.lowercased()
+                guard let current = catalog.account(named: account.name)?.inbound, current.active,
+                      current.mailbox.lowercased() == inbound.mailbox.lowercased() else { return .deactivated }
+                return nil
             })
     }
 
-    /// Replaces the pending marker with one expiring after `seconds`: the poller skips the mailbox until then.
-    private func rest(mailbox: String, seconds: Double, logger: Logger) async {
-        let pending = PipelineNames.pendingQueue(mailbox: mailbox)
+    /// Tells the poller that the job's chain ended, and how long the mailbox must rest. If the report
+    /// cannot be published, the poller's lease frees the mailbox later.
+    private func report(_ job: FetchJob, restSeconds: Double, logger: Logger) async {
         do {
-            try await connection.purgeQueue(pending)
-            try await connection.publish(OutgoingMessage(
-                exchange: "", routingKey: pending, body: [],
-                properties: AMQPProperties(expiration: String(Int(seconds * 1000)), type: "backoff")))
+            let report = FetchReport(mailbox: job.mailbox, chainID: job.chainID, restSeconds: restSeconds)
+            try await connection.publish(OutgoingMessage(exchange: "", routingKey: PipelineNames.fetchReportsQueue,
+                                                         body: Array(try FetchJob.encoder.encode(report)),
+                                                         properties: AMQPProperties(contentType: "application/json", type: "FetchReport")))
         } catch {
-            logger.warning("cannot set the mailbox's backoff marker", metadata: ["error": "\(error)"])
+            logger.warning("cannot report the end of the job to the poller; the mailbox waits for the lease", metadata: ["error": "\(error)"])
         }
     }
 
@@ -202,8 +196,7 @@ public struct FetchWorker: Service {
     }
 }
 
-/// Mailboxes a job of this process is reading: the broker's lock queue is exclusive per connection, and
-/// jobs of one process share a connection, so it cannot keep them apart.
+/// Mailboxes a job of this process is reading.
 final class MailboxClaims: Sendable {
     private let held = Mutex<Set<String>>([])
 

@@ -5,24 +5,25 @@ import MailpoolAccounts
 import ServiceLifecycle
 import Synchronization
 
-/// Publishes one fetch job per account whose inbound side is Active, every poll interval of that
-/// account. Safe to run as several replicas: only the holder of the poller lock (an exclusive queue,
-/// which the broker frees when its connection dies) polls; the others retry the lock every
-/// `standbyRetry` seconds, which bounds the takeover time.
-///
-/// Never more than one outstanding job per mailbox: before publishing a job the poller publishes a
-/// marker to the mailbox's single-slot queue; the broker refuses it (basic.nack) while a job is
-/// outstanding, and the worker clears it when the mailbox's batch is done.
+/// Publishes one fetch job per mailbox whose inbound side is Active, every poll interval of its
+/// account, never more than one outstanding per mailbox (see ``PollerLeader``). Safe to run as several
+/// replicas: only the holder of the poller lock (an exclusive queue, which the broker frees when its
+/// connection dies) polls; the others retry the lock every `standbyRetry` seconds, which bounds the
+/// takeover time. The broker holds the same few queues however many mailboxes there are.
 public struct Poller: Service {
     public struct Options: Sendable {
         public var tick: Double
         public var standbyRetry: Double
-        public var staleAfterMilliseconds: Int
+        /// How long a job chain may stay out before its mailbox is polled again anyway (a lost job).
+        public var leaseSeconds: Double
+        /// Job publishes awaiting their confirms at once.
+        public var publishWindow: Int
 
-        public init(tick: Double = 1, standbyRetry: Double = 1, staleAfterMilliseconds: Int = 30 * 60 * 1000) {
+        public init(tick: Double = 1, standbyRetry: Double = 1, leaseSeconds: Double = 30 * 60, publishWindow: Int = 256) {
             self.tick = tick
             self.standbyRetry = standbyRetry
-            self.staleAfterMilliseconds = staleAfterMilliseconds
+            self.leaseSeconds = leaseSeconds
+            self.publishWindow = publishWindow
         }
     }
 
@@ -42,51 +43,29 @@ public struct Poller: Service {
 
     public func run() async throws {
         try await connection.declare(PipelineTopology.inbound)
-        var nextDue: [String: ContinuousClock.Instant] = [:]
-        var declared: Set<String> = []
+        var leader: PollerLeader?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            guard try await holdsLead() else {
-                nextDue.removeAll()
+            guard (try? await holdsLead()) == true else {
+                leader?.stepDown()
+                leader = nil
                 try? await Task.sleep(for: .milliseconds(Int(options.standbyRetry * 1000)))
                 continue
             }
-            catalog.reloadIfChanged()
-            let now = ContinuousClock.now
-            for account in catalog.accounts {
-                guard let inbound = account.inbound, inbound.active, now >= nextDue[account.name, default: now] else { continue }
-                let mailbox = inbound.mailbox.lowercased()
-                do {
-                    if declared.insert(mailbox).inserted {
-                        try await connection.declare(PipelineTopology.pending(mailbox: mailbox,
-                                                                              staleAfterMilliseconds: options.staleAfterMilliseconds))
-                    }
-                    try await schedule(account: account.name, mailbox: inbound.mailbox)
-                } catch {
-                    logger.warning("cannot schedule a fetch", metadata: ["mailpool.account": "\(account.name)", "error": "\(error)"])
+            do {
+                if leader == nil {
+                    leader = try await PollerLeader.takeOver(
+                        connection: connection, options: .init(leaseSeconds: options.leaseSeconds, publishWindow: options.publishWindow),
+                        logger: logger)
                 }
-                nextDue[account.name] = now + .seconds(inbound.pollIntervalSeconds)
+                catalog.reloadIfChanged()
+                try await leader?.tick(accounts: catalog.accounts)
+            } catch {
+                logger.warning("a poll tick failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .milliseconds(Int(options.tick * 1000)))
         }
+        leader?.stepDown()
         if leadership.isLeader { try? await connection.unlock(PipelineNames.pollerLock) }
-    }
-
-    /// Publishes the marker, then the job; a refused marker means a job is still outstanding.
-    private func schedule(account: String, mailbox: String) async throws {
-        let pending = PipelineNames.pendingQueue(mailbox: mailbox)
-        do {
-            try await connection.publish(OutgoingMessage(exchange: "", routingKey: pending, body: [],
-                                                         properties: AMQPProperties(type: "pending")))
-        } catch AMQPError.publishNacked {
-            logger.trace("a fetch job is outstanding", metadata: ["mailpool.account": "\(account)"])
-            return
-        }
-        do {
-            try await connection.publish(FetchWorker.message(for: FetchJob(account: account, mailbox: mailbox)))
-        } catch {
-            try? await connection.purgeQueue(pending)  // no job went out: free the slot again
-            throw error
-        }
     }
 
     /// Whether this replica leads: takes the lock when free, and notices when a reconnect lost it.
@@ -94,7 +73,6 @@ public struct Poller: Service {
         if leadership.isLeader && leadership.connection == connection.connectionCount { return true }
         let taken = try await connection.tryLock(PipelineNames.pollerLock)
         leadership.update(taken ? connection.connectionCount : nil)
-        if taken { logger.info("this poller is now active") }
         return taken
     }
 

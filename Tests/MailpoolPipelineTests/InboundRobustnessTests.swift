@@ -82,7 +82,6 @@ import Testing
         let events = try await fixture.collectEvents()
         let publisher = try await fixture.connect("test-jobs")
         try await publisher.declare(PipelineTopology.inbound)
-        try await publisher.declare(PipelineTopology.pending(mailbox: mailbox, staleAfterMilliseconds: 60_000))
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         for _ in 0..<2 {

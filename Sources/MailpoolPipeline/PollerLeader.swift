@@ -1,0 +1,183 @@
+import Foundation
+import Logging
+import MailpoolAMQP
+import MailpoolAccounts
+import Synchronization
+
+/// What the leading poller does each tick: take in the workers' reports, find the mailboxes due (each
+/// on a slot of its own within its interval, so that 10,000 mailboxes make an even load), write the
+/// state with them marked as out, then publish their jobs with pipelined confirms, and only then ack
+/// the reports the written state reflects.
+///
+/// Why at most one job is out per mailbox: a mailbox gets a job only when the state has none out for
+/// it; the state is confirmed by the broker before the job is published, so every job ever published
+/// is in the latest state; a report, the only thing that frees a mailbox, is acked only once a state
+/// without the job is confirmed, so a leader that dies before that leaves the report to its
+/// successor, which starts from the latest state. A chain out longer than the lease (its job
+/// dead-lettered, or its report lost) is forgotten, which bounds how long a lost job blocks a mailbox.
+final class PollerLeader: Sendable {
+    struct Options: Sendable {
+        var leaseSeconds: Double
+        /// Job publishes awaiting their confirms at once.
+        var publishWindow: Int
+    }
+
+    private let connection: AMQPConnection
+    private let options: Options
+    private let logger: Logger
+    private let state: Mutex<PollerState>
+    private let nextDue = Mutex<[String: Date]>([:])
+    private let reports: AMQPConsumer
+    private let received = ReceivedReports()
+    private let intake: Task<Void, Never>
+
+    private init(connection: AMQPConnection, state: PollerState, options: Options, logger: Logger) async throws {
+        self.connection = connection
+        self.options = options
+        self.logger = logger
+        self.state = Mutex(state)
+        let reports = try await connection.consume(queue: PipelineNames.fetchReportsQueue, prefetch: 1000)
+        self.reports = reports
+        let received = self.received
+        intake = Task {
+            do {
+                for try await delivery in reports { received.add(delivery) }
+            } catch {}
+        }
+    }
+
+    /// Becomes the leader: reads the latest state (leaving it in place) and starts taking reports.
+    static func takeOver(connection: AMQPConnection, options: Options, logger: Logger) async throws -> PollerLeader {
+        var state = PollerState()
+        if try await connection.queueInfo(PipelineNames.pollerStateQueue).messageCount > 0 {
+            let consumer = try await connection.consume(queue: PipelineNames.pollerStateQueue, prefetch: 1)
+            for try await delivery in consumer {
+                if let decoded = PollerState(decoding: delivery.body) {
+                    state = decoded
+                } else {
+                    logger.error("the poller state is unreadable; starting afresh (a job out may be doubled once)")
+                }
+                delivery.nack(requeue: true)
+                break
+            }
+            consumer.cancel()
+        }
+        logger.info("this poller leads now", metadata: ["jobs_out": "\(state.outstanding.count)", "resting": "\(state.restingUntil.count)"])
+        return try await PollerLeader(connection: connection, state: state, options: options, logger: logger)
+    }
+
+    /// Stops taking reports and hands back those not yet acked, for the next leader.
+    func stepDown() {
+        reports.cancel()
+        intake.cancel()
+        for delivery in received.take() { delivery.nack(requeue: true) }
+    }
+
+    /// One tick. Returns how many jobs were published.
+    @discardableResult
+    func tick(accounts: [EmailAccount], now: Date = Date()) async throws -> Int {
+        let deliveries = received.take()
+        var changed = !deliveries.isEmpty
+        let due: [FetchJob] = state.withLock { state in
+            for delivery in deliveries {
+                if let report = try? FetchJob.decoder.decode(FetchReport.self, from: Data(delivery.body)) {
+                    state.apply(report, now: now)
+                }
+            }
+            let expired = state.expire(lease: options.leaseSeconds, now: now)
+            if !expired.isEmpty {
+                changed = true
+                logger.warning("fetch jobs out longer than the lease are taken as lost", metadata: ["mailboxes": "\(expired.count)"])
+            }
+            var jobs: [FetchJob] = []
+            nextDue.withLock { nextDue in
+                for account in accounts {
+                    guard let inbound = account.inbound, inbound.active else { continue }
+                    let mailbox = inbound.mailbox.lowercased()
+                    let interval = Double(inbound.pollIntervalSeconds)
+                    guard let due = nextDue[mailbox] else {
+                        nextDue[mailbox] = Self.slot(after: now, mailbox: mailbox, interval: interval)
+                        continue
+                    }
+                    guard now >= due else { continue }
+                    nextDue[mailbox] = Self.slot(after: now, mailbox: mailbox, interval: interval)
+                    guard state.outstanding[mailbox] == nil, state.restingUntil[mailbox] == nil else { continue }
+                    let job = FetchJob(account: account.name, mailbox: inbound.mailbox, enqueuedAt: now)
+                    state.outstanding[mailbox] = .init(chainID: job.chainID, issuedAt: now)
+                    jobs.append(job)
+                }
+            }
+            return jobs
+        }
+        if changed || !due.isEmpty {
+            try await connection.publish(OutgoingMessage(exchange: "", routingKey: PipelineNames.pollerStateQueue,
+                                                         body: state.withLock { $0.encoded() },
+                                                         properties: AMQPProperties(type: "PollerState")))
+        }
+        for delivery in deliveries { delivery.ack() }
+        try await publish(due)
+        return due.count
+    }
+
+    /// Publishes the jobs with at most `publishWindow` confirms outstanding. A job that could not be
+    /// published is no longer out (the next state says so).
+    private func publish(_ jobs: [FetchJob]) async throws {
+        let connection = self.connection, window = options.publishWindow
+        let failed = await withTaskGroup(of: FetchJob?.self) { group -> [FetchJob] in
+            var failed: [FetchJob] = []
+            for (index, job) in jobs.enumerated() {
+                if index >= window, let result = await group.next(), let job = result { failed.append(job) }
+                group.addTask {
+                    do {
+                        try await connection.publish(FetchWorker.message(for: job))
+                        return nil
+                    } catch {
+                        return job
+                    }
+                }
+            }
+            for await result in group { if let job = result { failed.append(job) } }
+            return failed
+        }
+        guard !failed.isEmpty else { return }
+        logger.warning("fetch jobs could not be published; their mailboxes are polled at their next slot", metadata: ["jobs": "\(failed.count)"])
+        state.withLock { state in
+            for job in failed where state.outstanding[job.mailbox.lowercased()]?.chainID == job.chainID {
+                state.outstanding[job.mailbox.lowercased()] = nil
+            }
+        }
+    }
+
+    /// The mailbox's next poll after `now`: slots are `interval` apart at a phase that is the mailbox's
+    /// own (a hash of its address), in wall-clock time, so that mailboxes spread over the interval and
+    /// a new leader keeps the same slots.
+    static func slot(after now: Date, mailbox: String, interval: Double) -> Date {
+        let intervalMillis = max(1, Int64(interval * 1000))
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+        for byte in mailbox.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let phase = Int64(hash % UInt64(intervalMillis))
+        let nowMillis = Int64(now.timeIntervalSince1970 * 1000)
+        let sincePhase = ((nowMillis - phase) % intervalMillis + intervalMillis) % intervalMillis
+        return Date(timeIntervalSince1970: Double(nowMillis - sincePhase + intervalMillis) / 1000)
+    }
+
+    /// Mailboxes with a job out, for tests and status.
+    var jobsOut: Int { state.withLock { $0.outstanding.count } }
+}
+
+/// Reports delivered to the leader and not yet taken in by a tick.
+final class ReceivedReports: Sendable {
+    private let deliveries = Mutex<[AMQPDelivery]>([])
+
+    func add(_ delivery: AMQPDelivery) {
+        deliveries.withLock { $0.append(delivery) }
+    }
+
+    /// Everything received so far, emptying the list.
+    func take() -> [AMQPDelivery] {
+        deliveries.withLock { value in
+            defer { value.removeAll() }
+            return value
+        }
+    }
+}
