@@ -6,7 +6,10 @@ extension SandboxState {
     /// Admits a request or says why not (429 with `Retry-After`). Admitted requests must be released.
     func admit(usage key: String, isSend: Bool) -> GraphFailure? {
         let limits = seed.limits
-        guard limits.enabled else { return nil }
+        guard limits.enabled else {
+            count(in: key)
+            return nil
+        }
         let now = Date().timeIntervalSince1970
         var current = usage[key] ?? MailboxUsage()
         let window = limits.requestWindowSeconds
@@ -25,13 +28,20 @@ extension SandboxState {
                               retryAfter: Int((current.sendTimes[0] + 60 - now).rounded(.up)))
         }
         current.inFlight += 1
+        count(in: key)
         current.requestTimes.append(now)
         if isSend { current.sendTimes.append(now) }
         return nil
     }
 
     func release(usage key: String) {
+        inProgress[key, default: 1] -= 1
         guard seed.limits.enabled, usage[key] != nil else { return }
         usage[key]!.inFlight = max(0, usage[key]!.inFlight - 1)
+    }
+
+    private func count(in key: String) {
+        inProgress[key, default: 0] += 1
+        counters.peakConcurrentRequests[key] = max(counters.peakConcurrentRequests[key] ?? 0, inProgress[key]!)
     }
 }

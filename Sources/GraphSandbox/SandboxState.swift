@@ -30,6 +30,8 @@ actor SandboxState {
     /// internetMessageHeaders of drafts, sent with them.
     var draftHeaders: [String: [OutgoingMessageJSON.Header]] = [:]
     var counters = SandboxCounters()
+    /// Requests in progress, by app and mailbox, limits on or off.
+    var inProgress: [String: Int] = [:]
 
     init(seed: SandboxSeed) {
         self.seed = seed
@@ -129,6 +131,8 @@ public struct SandboxCounters: Codable, Sendable {
     public var requests: [String: Int] = [:]
     public var tokensIssued = 0
     public var messagesSent = 0
+    /// The most requests in progress at once, by app and mailbox (`<client id>/<mailbox>`), limits on or off.
+    public var peakConcurrentRequests: [String: Int] = [:]
 
     public init() {}
 

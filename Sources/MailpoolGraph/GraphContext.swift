@@ -29,4 +29,10 @@ public struct GraphContext: Sendable {
         self.caFile = caFile
         self.logger = logger
     }
+
+    /// Takes this process's share of the per-mailbox limits, `processes` processes sending for the
+    /// same mailboxes (see ``MailboxGate``).
+    public func shareLimits(among processes: Int) async {
+        await gate.share(among: processes)
+    }
 }

@@ -1,17 +1,46 @@
 /// At most `limit` concurrent requests per mailbox from this process (Exchange Online allows four per
 /// app and mailbox), paced by a token bucket when `pacing` is set. Waiters for a slot are served in
-/// arrival order.
+/// arrival order. When several processes send for the same mailboxes, each takes its share of both
+/// (``share(among:)``), so that the pool as a whole keeps to them.
 actor MailboxGate {
-    private let limit: Int
-    private let pacing: RequestPacing?
+    private let poolLimit: Int
+    private let poolPacing: RequestPacing?
+    private var limit: Int
+    private var pacing: RequestPacing?
     private var running: [String: Int] = [:]
     private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
     private var buckets: [String: TokenBucket] = [:]
 
     init(limit: Int, pacing: RequestPacing?) {
         precondition(limit > 0)
+        self.poolLimit = limit
+        self.poolPacing = pacing
         self.limit = limit
         self.pacing = pacing
+    }
+
+    /// Takes this process's share of the pool's limits, `processes` sharing them: the concurrency
+    /// limit divided (at least 1 each, so more processes than the limit can exceed it), the pace
+    /// divided. Buckets start afresh with the new pace.
+    func share(among processes: Int) {
+        let processes = max(1, processes)
+        let newLimit = max(1, poolLimit / processes)
+        guard newLimit != limit || poolPacing.map({ max(1, $0.requestsPerWindow / processes) }) != pacing?.requestsPerWindow else { return }
+        limit = newLimit
+        pacing = poolPacing.map {
+            RequestPacing(requestsPerWindow: max(1, $0.requestsPerWindow / processes), windowSeconds: $0.windowSeconds,
+                          utilization: $0.utilization, burst: max(1, $0.burst / processes))
+        }
+        buckets.removeAll()
+        // A larger limit lets waiters in at once.
+        for (mailbox, queue) in waiting {
+            var queue = queue
+            while running[mailbox, default: 0] < limit, !queue.isEmpty {
+                running[mailbox, default: 0] += 1
+                queue.removeFirst().resume()
+            }
+            waiting[mailbox] = queue.isEmpty ? nil : queue
+        }
     }
 
     /// Runs `body` holding one of the mailbox's slots, once the mailbox's pace allows another request.
@@ -42,7 +71,9 @@ actor MailboxGate {
     }
 
     private func release(_ mailbox: String) {
-        if var queue = waiting[mailbox], !queue.isEmpty {
+        if running[mailbox, default: 0] > limit {
+            running[mailbox, default: 1] -= 1  // the limit shrank: this slot goes
+        } else if var queue = waiting[mailbox], !queue.isEmpty {
             let next = queue.removeFirst()
             waiting[mailbox] = queue.isEmpty ? nil : queue
             next.resume()  // the slot passes straight to the next waiter

@@ -39,6 +39,11 @@ public struct GraphNotificationSender: NotificationSender {
     let clients: GraphClients
     let options: Options
 
+    /// Exchange's 4 concurrent requests and 10,000 requests per 10 minutes per mailbox apply to the pool.
+    public func shareLimits(among processes: Int) async {
+        await clients.context.shareLimits(among: processes)
+    }
+
     public init(clients: GraphClients, options: Options = Options()) {
         self.clients = clients
         self.options = options

@@ -11,6 +11,15 @@ public protocol NotificationSender: Sendable {
     ///     another worker: nothing is sent after that (the sender throws ``DeliveryReleased``).
     /// - Throws: ``OutcomePending`` when an earlier attempt's outcome cannot be known yet.
     func send(_ notification: ValidatedNotification, resuming: Bool, stillHeld: @escaping @Sendable () -> Bool) async throws -> SendOutcome
+
+    /// Takes this process's share of per-mailbox limits that apply to the whole pool, `processes`
+    /// worker processes sending.
+    func shareLimits(among processes: Int) async
+}
+
+extension NotificationSender {
+    /// Limits that apply to each process (SMTP has none pool-wide).
+    public func shareLimits(among processes: Int) async {}
 }
 
 /// What became of a notification handed to a sender.

@@ -58,8 +58,23 @@ public struct NotificationWorker: Service {
 
     public func run() async throws {
         try await connection.declare(NotificationNames.topology(ladder: options.ladder, deliveryLimit: options.deliveryLimit))
-        try await connection.consume(queue: NotificationNames.queue, prefetch: options.concurrency,
-                                     maxBodySize: options.validator.maxPayloadBytes).handleConcurrently(handle)
+        let consumer = try await connection.consume(queue: NotificationNames.queue, prefetch: options.concurrency,
+                                                    maxBodySize: options.validator.maxPayloadBytes)
+        // Per-mailbox limits are the pool's: each worker takes its share, as many as consume the queue,
+        // counted once a second (a worker joining is counted by the others within a second).
+        let sharing = Task { [connection, senders, logger] in
+            var processes = 1
+            while !Task.isCancelled {
+                if let consumers = try? await connection.queueInfo(NotificationNames.queue).consumerCount, consumers != processes {
+                    processes = max(1, consumers)
+                    logger.info("sharing per-mailbox limits", metadata: ["workers": "\(processes)"])
+                    for sender in senders.values { await sender.shareLimits(among: processes) }
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        defer { sharing.cancel() }
+        try await consumer.handleConcurrently(handle)
     }
 
     func handle(_ delivery: AMQPDelivery) async {

@@ -151,6 +151,27 @@ import Testing
         #expect(ContinuousClock.now - start >= .seconds(4))
         await fixture.stop()
     }
+
+    /// Exchange's 4 concurrent requests per mailbox are the pool's: two workers (64 sends in flight
+    /// between them, every answer 30 ms late) never have more than 4 requests in progress for their
+    /// one sender, as the sandbox counts them.
+    @Test func concurrentRequestsPerSenderHoldAcrossThePool() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 2)
+        try fixture.writeNotificationAccounts()
+        let connection = try await fixture.notificationConnection()
+        try await fixture.startNotificationWorker()
+        try await fixture.startNotificationWorker()
+        try await eventually(within: 30, "the workers did not start") {
+            try await connection.queueInfo(NotificationNames.queue).consumerCount == 2
+        }
+        try await Task.sleep(for: .seconds(2))  // each has counted the other (they look every second)
+        await fixture.sandbox.setFaults(SandboxFaults(slowRate: 1, slowMilliseconds: 30))
+        try await fixture.enqueue(count: 200, prefix: "c", on: connection)
+        try await eventually(within: 180, "not all sent") { await fixture.sentCounts().count == 200 }
+        let peak = await fixture.sandbox.statistics().peakConcurrentRequests["\(PipelineFixture.client)/\(PipelineFixture.sender)"]
+        #expect(peak != nil && peak! <= 4, "\(peak ?? 0) requests at once for one sender")
+        await fixture.stop()
+    }
 }
 
 @Suite struct NotificationCrashTests {

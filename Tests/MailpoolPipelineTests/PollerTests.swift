@@ -1,0 +1,150 @@
+import Foundation
+import GraphSandbox
+import MailpoolAMQP
+import MailpoolPipeline
+import Synchronization
+import Testing
+
+/// The poller's promises at 500 mailboxes, with no queue per mailbox: at most one job out per
+/// mailbox, across a leader's death too; backoffs honoured; a flooded mailbox delays nobody.
+@Suite struct PollerTests {
+    /// 500 mailboxes polled every second by a worker that holds each job 3 s: no mailbox ever gets a
+    /// second job while one is out, and every mailbox gets jobs.
+    @Test func atMostOneJobOutPerMailboxWhileWorkersAreSlow() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 500)
+        let worker = try await SlowWorker.start(fixture, hold: 3)
+        try await fixture.startPoller()
+        try await eventually(within: 60, "\(worker.mailboxesServed) of 500 mailboxes had a job") { worker.mailboxesServed == 500 }
+        try await Task.sleep(for: .seconds(5))  // several rounds of held jobs and new polls
+        try await fixture.drain()
+        #expect(worker.doubled.isEmpty, "a second job while one was out: \(worker.doubled.prefix(5))")
+        #expect(worker.maxJobs >= 2, "mailboxes were not polled again after their jobs ended")
+        await worker.stop()
+        await fixture.stop()
+    }
+
+    /// The leading poller process is SIGKILLed while 500 mailboxes have jobs out; the standby process
+    /// takes over from the state the leader wrote: no mailbox gets a second job while one is out, and
+    /// polling goes on.
+    @Test func aStandbyTakesOverFromAKilledLeaderWithoutDoublingJobs() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 500)
+        let worker = try await SlowWorker.start(fixture, hold: 6)  // most jobs are out when the leader dies
+        let leader = try MailpoolProcess.start(["poller", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL)
+        try await eventually(within: 60, "the leader polled \(worker.mailboxesServed) mailboxes") { worker.mailboxesServed == 500 }
+        let standby = try MailpoolProcess.start(["poller", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL)
+        try await Task.sleep(for: .seconds(2))
+        let before = worker.totalJobs
+        leader.kill()
+        try await eventually(within: 60, "the standby did not take over") { worker.totalJobs >= before + 1000 }
+        standby.kill()
+        try await Task.sleep(for: .seconds(7))  // jobs held at the kill end
+        #expect(worker.doubled.isEmpty, "a second job while one was out: \(worker.doubled.prefix(5))")
+        await worker.stop()
+        await fixture.stop()
+    }
+
+    /// A worker reports that box0 must rest 4 s: box0 gets no job for 4 s after that report, while the
+    /// others are polled every second.
+    @Test func aMailboxInBackoffIsSkippedUntilItsTime() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 20)
+        let resting = fixture.mailboxes[0]
+        let worker = try await SlowWorker.start(fixture, hold: 0, rest: [resting: 4])
+        try await fixture.startPoller()
+        try await eventually(within: 60, "box0 was not polled twice") { worker.jobTimes(resting).count >= 2 }
+        let times = worker.jobTimes(resting)
+        #expect(times[1] - times[0] >= 4, "box0 polled \(times[1] - times[0]) s after it was told to rest 4 s")
+        #expect(worker.jobTimes(fixture.mailboxes[1]).count >= 3, "the others were not polled meanwhile")
+        await worker.stop()
+        await fixture.stop()
+    }
+
+    /// One mailbox with 2,000 messages and 50 with one each, polled every 5 s by one worker: each of the
+    /// 50 is ingested within two poll intervals while the flooded one drains.
+    @Test func aFloodedMailboxDelaysNoOther() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 51)
+        try fixture.writeAccounts(active: Set(fixture.mailboxes), interval: 5)
+        let flooded = fixture.mailboxes[0]
+        for index in 0..<2000 {
+            try await fixture.sandbox.seed(SeedMessage(subject: "flood \(index)", to: [flooded]), to: flooded)
+        }
+        for mailbox in fixture.mailboxes.dropFirst() {
+            try await fixture.sandbox.seed(SeedMessage(subject: "quiet", to: [mailbox]), to: mailbox)
+        }
+        let events = try await fixture.collectEvents()
+        try await fixture.startWorker(concurrency: 8)
+        try await fixture.startPoller()
+        let start = ContinuousClock.now
+        try await eventually(within: 120, "the quiet mailboxes were not all ingested") {
+            Set(events.all.filter { $0.subject == "quiet" }.map(\.mailbox)).count == 50
+        }
+        let waited = ContinuousClock.now - start
+        #expect(waited <= .seconds(10), "the last quiet mailbox waited \(waited) behind the flooded one")
+        #expect(try await fixture.sandbox.count(flooded, folder: "inbox").total > 0, "the flood drained before the test saw anything")
+        await fixture.stop()
+    }
+}
+
+/// A fetch worker stand-in that only holds jobs: it takes every job, holds it `hold` seconds, then
+/// reports its chain ended (with a rest for mailboxes in `rest`) and acks. It notes a mailbox that
+/// gets a job while it holds one for it.
+final class SlowWorker: Sendable {
+    private struct Log {
+        var held: Set<String> = []
+        var times: [String: [Double]] = [:]
+        var doubled: [String] = []
+    }
+    private let log = Mutex(Log())
+    private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
+    private let start = ContinuousClock.now
+
+    static func start(_ fixture: PipelineFixture, hold: Double, rest: [String: Double] = [:]) async throws -> SlowWorker {
+        let worker = SlowWorker()
+        let connection = try await fixture.connect("test-slow-worker")
+        try await connection.declare(PipelineTopology.inbound)
+        let consumer = try await connection.consume(queue: PipelineNames.fetchQueue, prefetch: 2000)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        worker.task.withLock { $0 = Task {
+            try await withThrowingDiscardingTaskGroup { group in
+                for try await delivery in consumer {
+                    group.addTask {
+                        let job = try decoder.decode(FetchJob.self, from: Data(delivery.body))
+                        let mailbox = job.mailbox.lowercased()
+                        worker.received(mailbox)
+                        try await Task.sleep(for: .milliseconds(Int(hold * 1000)))
+                        worker.released(mailbox)
+                        let report = FetchReport(mailbox: mailbox, chainID: job.chainID, restSeconds: rest[mailbox] ?? 0)
+                        try await connection.publish(OutgoingMessage(exchange: "", routingKey: PipelineNames.fetchReportsQueue,
+                                                                     body: Array(try JSONEncoder().encode(report))))
+                        delivery.ack()
+                    }
+                }
+            }
+        } }
+        return worker
+    }
+
+    private func received(_ mailbox: String) {
+        let now = (ContinuousClock.now - start) / .seconds(1)
+        log.withLock { log in
+            if !log.held.insert(mailbox).inserted { log.doubled.append(mailbox) }
+            log.times[mailbox, default: []].append(now)
+        }
+    }
+
+    private func released(_ mailbox: String) {
+        _ = log.withLock { $0.held.remove(mailbox) }
+    }
+
+    var mailboxesServed: Int { log.withLock { $0.times.count } }
+    var totalJobs: Int { log.withLock { $0.times.values.map(\.count).reduce(0, +) } }
+    var maxJobs: Int { log.withLock { $0.times.values.map(\.count).max() ?? 0 } }
+    var doubled: [String] { log.withLock { $0.doubled } }
+    func jobTimes(_ mailbox: String) -> [Double] { log.withLock { $0.times[mailbox.lowercased()] ?? [] } }
+
+    func stop() async {
+        let task = self.task.withLock { $0 }
+        task?.cancel()
+        _ = await task?.result
+    }
+}
