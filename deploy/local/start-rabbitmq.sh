@@ -41,6 +41,9 @@ management.tcp.ip = 127.0.0.1
 management.tcp.port = 15672
 prometheus.tcp.ip = 127.0.0.1
 prometheus.tcp.port = 15692
+# Quorum queues buffer their write-ahead log in memory (quorum_ets) until it reaches this size; the
+# default, 512 MB, lets the pool's steady job traffic hold that much. 64 MB bounds it.
+raft.wal_max_size_bytes = 67108864
 CONF
 chmod 644 "$state/rabbitmq.conf"
 
