@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
     targets: [
         // C libraries, wrapped thinly. Nothing above MailpoolAMQP / the Graph client touches a C pointer.
@@ -44,7 +46,7 @@ let package = Package(
         .target(name: "CMailpoolShims", dependencies: ["CRabbitMQ", "CCurl"]),
 
         // Small primitives shared by the clients and the pipeline (backoff, ...).
-        .target(name: "MailpoolCore"),
+        .target(name: "MailpoolCore", dependencies: [.product(name: "Metrics", package: "swift-metrics")]),
 
         .target(
             name: "MailpoolAMQP",
@@ -53,6 +55,7 @@ let package = Package(
                 "CRabbitMQ",
                 "CMailpoolShims",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
 
@@ -77,6 +80,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
 
@@ -97,6 +101,7 @@ let package = Package(
                 "MailpoolLegacyMail",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -114,7 +119,18 @@ let package = Package(
                 "MailpoolCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // Metrics (Prometheus text on a minimal HTTP listener), health and readiness, log formats.
+        .target(
+            name: "MailpoolOperations",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 
@@ -143,8 +159,10 @@ let package = Package(
                 "MailpoolGraph",
                 "MailpoolPipeline",
                 "MailpoolNotifications",
+                "MailpoolOperations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             linkerSettings: releaseLinking

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Logging
 
 /// A RabbitMQ connection that recovers by itself. One thread of its own owns the rabbitmq-c
@@ -99,8 +100,14 @@ public final class AMQPConnection: Sendable {
     /// ``AMQPError/notFound(replyText:)`` for a missing exchange, ``AMQPError/publishNacked``, or
     /// ``AMQPError/connectionLost(_:)``; in each case the message may not have been stored.
     public func publish(_ message: OutgoingMessage) async throws {
+        let start = ContinuousClock.now
         try await withCheckedThrowingContinuation { inbox.submit(.publish(message, $0)) }
+        let (seconds, attoseconds) = (ContinuousClock.now - start).components
+        Self.confirmLatency.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
+
+    /// `mailpool_amqp_publish_confirm_seconds`: from publish to the broker's confirm.
+    private static let confirmLatency = Metrics.Timer(label: "mailpool_amqp_publish_confirm_seconds")
 
     /// Consumes `queue` with manual acknowledgements; the broker hands out at most `prefetch`
     /// deliveries that are not yet settled. A message whose content header announces more than
@@ -125,4 +132,7 @@ public final class AMQPConnection: Sendable {
 
     /// How many times a connection was established: 1 plus the number of recoveries.
     public var connectionCount: Int { statistics.connectionCount }
+
+    /// Whether the connection to the broker is up now (false while it recovers).
+    public var isConnected: Bool { statistics.isConnected }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import CRabbitMQ
 import Synchronization
 
@@ -157,7 +158,7 @@ final class ConnectionLoop: @unchecked Sendable {
         for registration in consumers.values.sorted(by: { $0.tag < $1.tag }) {
             try startConsuming(registration)
         }
-        statistics.connected()
+        statistics.connected(name: options.connectionName)
         logger.info("connected", metadata: ["endpoint": "\(session.url.endpoint)"])
     }
 
@@ -165,6 +166,7 @@ final class ConnectionLoop: @unchecked Sendable {
     /// again), consumers wait for the next connection, where the broker redelivers what was unacked.
     private func connectionLost(_ error: AMQPError) {
         logger.warning("connection lost", metadata: ["error": "\(error)"])
+        statistics.disconnected()
         session = nil
         confirms.failAll(error)
         assembler.reset()
@@ -211,10 +213,23 @@ final class ConnectionLoop: @unchecked Sendable {
 /// Counters a connection keeps about itself, readable from any thread.
 final class ConnectionStatistics: Sendable {
     private let connections = Atomic<Int>(0)
+    private let up = Atomic<Bool>(false)
 
-    func connected() {
-        connections.add(1, ordering: .relaxed)
+    /// A connection was established; after the first, that is a reconnect
+    /// (`mailpool_amqp_reconnects_total{connection}`).
+    func connected(name: String) {
+        if connections.add(1, ordering: .relaxed).newValue > 1 {
+            Counter(label: "mailpool_amqp_reconnects_total", dimensions: [("connection", name)]).increment()
+        }
+        up.store(true, ordering: .relaxed)
     }
+
+    func disconnected() {
+        up.store(false, ordering: .relaxed)
+    }
+
+    /// Whether the connection is up now.
+    var isConnected: Bool { up.load(ordering: .relaxed) }
 
     /// How many times a connection was established (1 + the number of recoveries).
     var connectionCount: Int { connections.load(ordering: .relaxed) }

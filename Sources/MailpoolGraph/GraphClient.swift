@@ -80,6 +80,8 @@ public struct GraphClient: Sendable {
             } catch {
                 throw .invalidResponse("\(error)")
             }
+            GraphMetrics.request(method: call.method, path: call.path, status: response.status)
+            if let retryAfter = response.retryAfter, response.status == 429 || response.status >= 500 { GraphMetrics.retryAfter(retryAfter) }
             switch response.status {
             case 200..<300:
                 return response

@@ -26,11 +26,18 @@ struct TokenEndpoint: Sendable {
         do {
             response = try await engine.perform(request)
         } catch let error as CurlError {
+            GraphMetrics.tokenRequest("failed")
             throw .transport(error)
         } catch {
+            GraphMetrics.tokenRequest("failed")
             throw .invalidResponse("\(error)")
         }
-        guard response.status == 200 else { throw Self.error(from: response, app: app) }
+        guard response.status == 200 else {
+            let error = Self.error(from: response, app: app)
+            if case .clientSecretExpired = error { GraphMetrics.tokenRequest("secret-expired") } else { GraphMetrics.tokenRequest("refused") }
+            throw error
+        }
+        GraphMetrics.tokenRequest("issued")
         guard let body = try? JSONDecoder().decode(TokenResponse.self, from: Data(response.body)) else {
             throw .invalidResponse("token response is not the documented JSON")
         }

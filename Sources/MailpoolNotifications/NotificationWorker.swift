@@ -93,6 +93,7 @@ public struct NotificationWorker: Service {
         switch options.validator.validate(delivery.body, accounts: catalog) {
         case .failure(let rejection):
             logger.error("notification rejected", metadata: ["reason": "\(rejection)", "mailpool.notification.id": "\(delivery.properties.messageID ?? "-")"])
+            NotificationMetrics.deadLettered(account: "unknown", reason: .rejected)
             await deadLetter(delivery, reason: rejection.description, error: nil, attempts: attempts)
             return
         case .success(let valid):
@@ -103,10 +104,13 @@ public struct NotificationWorker: Service {
         logger[metadataKey: "mailpool.account"] = "\(notification.account.name)"
         for (key, value) in notification.request.correlation ?? [:] { logger[metadataKey: "correlation.\(key)"] = "\(value)" }
         guard let sender = senders[notification.outbound.server.protocolName] else {
+            NotificationMetrics.deadLettered(account: notification.account.name, reason: .unsupported)
             await deadLetter(delivery, reason: "unsupported: \(notification.outbound.server.protocolName) sending is not available", error: nil, attempts: attempts)
             return
         }
         await inFlight.exclusively(notification.request.id) {
+            NotificationMetrics.inFlight.add(1)
+            defer { NotificationMetrics.inFlight.add(-1) }
             await send(notification, delivery, sender: sender, attempts: attempts, logger: logger)
         }
     }
@@ -125,8 +129,11 @@ public struct NotificationWorker: Service {
             try await rate?.acquire(sender: notification.outbound.mailbox)
             let outcome = try await sender.send(notification, resuming: resuming, stillHeld: { delivery.isHeld })
             switch outcome {
-            case .sent: logger.debug("sent", metadata: ["attempt": "\(attempts + 1)"])
-            case .alreadySent: logger.info("an earlier attempt was accepted; not sending again")
+            case .sent:
+                logger.debug("sent", metadata: ["attempt": "\(attempts + 1)"])
+                NotificationMetrics.sent(account: notification.account.name, enqueuedAt: delivery.properties.timestamp)
+            case .alreadySent:
+                logger.info("an earlier attempt was accepted; not sending again")
             }
             record(notification.request.id, logger: logger)
             delivery.ack()
@@ -142,9 +149,10 @@ public struct NotificationWorker: Service {
             headers[NotificationNames.Header.attempts] = .int(Int64(attempts))
             headers[NotificationNames.Header.outcomePending] = .bool(true)
             let step = options.ladder.step(covering: pending.retryAfter)
+            NotificationMetrics.retried(account: notification.account.name, reason: .outcomePending)
             await forward(delivery, to: NotificationNames.retryQueue(delay: options.ladder.delays[step]), headers: headers)
         } catch {
-            await failed(delivery, id: notification.request.id, error: error, attempts: attempts + 1, logger: logger)
+            await failed(delivery, notification: notification, error: error, attempts: attempts + 1, logger: logger)
         }
     }
 
@@ -160,8 +168,10 @@ public struct NotificationWorker: Service {
         }
     }
 
-    private func failed(_ delivery: AMQPDelivery, id: String, error: any Error, attempts: Int, logger: Logger) async {
+    private func failed(_ delivery: AMQPDelivery, notification: ValidatedNotification, error: any Error, attempts: Int,
+                        logger: Logger) async {
         let failure = SendFailure(error)
+        let account = notification.account.name
         let step: Int?
         switch failure {
         case .permanent, .outcomeUnknown: step = nil
@@ -176,13 +186,21 @@ public struct NotificationWorker: Service {
             case .transient: "retries exhausted after \(attempts) attempts"
             }
             logger.error("notification dead-lettered", metadata: ["reason": "\(reason)", "error": "\(error)"])
+            let metricReason: NotificationMetrics.Reason = switch failure {
+            case .permanent: .permanent
+            case .outcomeUnknown: .outcomeUnknown
+            case .configuration: .configuration
+            case .transient: .retriesExhausted
+            }
+            NotificationMetrics.deadLettered(account: account, reason: metricReason)
             // The server may have it: once its dead letter is safe, the record keeps any copy of the
             // original (redelivered if this one's channel closed) from being sent again.
             if await deadLetter(delivery, reason: reason, error: error, attempts: attempts), failure == .outcomeUnknown {
-                record(id, logger: logger)
+                record(notification.request.id, logger: logger)
             }
             return
         }
+        NotificationMetrics.retried(account: account, reason: failure == .configuration ? .configuration : .transient)
         logger.warning("send failed; retrying later", metadata: ["error": "\(error)", "attempt": "\(attempts)",
                                                                  "retry_in_s": "\(Int(options.ladder.delays[step]))"])
         await forward(delivery, to: NotificationNames.retryQueue(delay: options.ladder.delays[step]),

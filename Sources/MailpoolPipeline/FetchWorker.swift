@@ -81,6 +81,8 @@ public struct FetchWorker: Service {
             return
         }
         defer { claims.release(inbound.mailbox) }
+        FetchMetrics.inFlight.add(1)
+        defer { FetchMetrics.inFlight.add(-1) }
         await process(job, account: account, inbound: inbound, fetcher: fetcher, delivery: delivery, logger: logger)
     }
 
@@ -92,9 +94,16 @@ public struct FetchWorker: Service {
 
     private func process(_ job: FetchJob, account: EmailAccount, inbound: InboundConfiguration, fetcher: any MailboxFetcher,
                          delivery: AMQPDelivery, logger: Logger) async {
+        let started = ContinuousClock.now
+        defer {
+            let (seconds, attoseconds) = (ContinuousClock.now - started).components
+            FetchMetrics.batch(account: account.name, protocolName: inbound.server.protocolName,
+                               seconds: Double(seconds) + Double(attoseconds) / 1e18)
+        }
         do {
             if let problem = store.problem() { throw problem }
             let result = try await fetcher.fetchBatch(session(account: account, inbound: inbound, delivery: delivery, logger: logger))
+            FetchMetrics.outcome(account: account.name, succeeded: true, needsAttention: false)
             logger.debug("fetched", metadata: ["messages": "\(result.processed)", "failed": "\(result.failed)",
                                                "quarantined": "\(result.quarantined)", "more": "\(result.more)"])
             if result.failed > 0 {
@@ -137,6 +146,7 @@ public struct FetchWorker: Service {
                 await report(job, restSeconds: options.backoff.transient, logger: logger)
             case .message, .mailbox:
                 let (delay, needsAttention) = options.backoff.delay(after: error)
+                FetchMetrics.outcome(account: account.name, succeeded: false, needsAttention: needsAttention)
                 if needsAttention {
                     logger.error("fetch failed; the account needs attention", metadata: ["error": "\(error)", "retry_in_s": "\(Int(delay))"])
                 } else {
@@ -157,8 +167,10 @@ public struct FetchWorker: Service {
                     exchange: PipelineNames.inboundExchange, routingKey: "inbound.\(slug)", body: Array(try FetchJob.encoder.encode(event)),
                     properties: AMQPProperties(contentType: "application/json", messageID: event.dedupeKey,
                                                timestamp: UInt64(Date().timeIntervalSince1970), type: "InboundMail")))
+                FetchMetrics.delivered(event)
             },
             quarantined: { event in
+                FetchMetrics.quarantined(account: event.account)
                 logger.warning("a message kept failing and was set aside", metadata: [
                     "dedupe_key": "\(event.dedupeKey)", "attempts": "\(event.attempts)", "location": "\(event.location)", "reason": "\(event.reason)"])
                 // Not mandatory: an operator's notice that nobody binds must not hold up the mailbox.

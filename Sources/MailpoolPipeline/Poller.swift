@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MailpoolAMQP
 import MailpoolAccounts
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -87,5 +88,8 @@ final class PollerLeadership: Sendable {
     var isLeader: Bool { held.withLock { $0 != nil } }
     var connection: Int? { held.withLock { $0 } }
 
-    func update(_ connection: Int?) { held.withLock { $0 = connection } }
+    func update(_ connection: Int?) {
+        held.withLock { $0 = connection }
+        Gauge(label: "mailpool_poller_leading").record(connection == nil ? 0 : 1)
+    }
 }

@@ -53,7 +53,8 @@ struct NotifyCommand: AsyncParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let message = OutgoingMessage(exchange: "", routingKey: NotificationNames.queue, body: Array(try encoder.encode(request)),
-                                      properties: AMQPProperties(contentType: "application/json", messageID: id))
+                                      properties: AMQPProperties(contentType: "application/json", messageID: id,
+                                                                 timestamp: UInt64(Date().timeIntervalSince1970)))
         let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-notify"))
         do {
             try await connection.declare(Topology(queues: [NotificationNames.workQueue(deliveryLimit: deliveryLimit)]))
@@ -100,29 +101,30 @@ struct NotificationWorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds each Graph request may take.") var requestTimeout = 120.0
     @Option(help: "Seconds Graph may take to carry out a send and file it in Sent Items. A draft still unsent after the send window, the request timeout and this was certainly not sent.")
     var filingAllowance = 60.0
+    @OptionGroup var operations: OperationsOptions
 
     func run() async throws {
         let delays = retryLadder.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard !delays.isEmpty, delays.allSatisfy({ $0 > 0 }) else { throw ValidationError("--retry-ladder needs positive numbers") }
         guard dedupeHours > 0 else { throw ValidationError("--dedupe-hours must be positive") }
-        let catalog = try accounts.catalog()
-        let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-notification-worker"))
         let context = GraphContext(pacing: requestQuota > 0 ? RequestPacing(requestsPerWindow: requestQuota) : nil,
                                    requestTimeout: requestTimeout)
-        let worker = NotificationWorker(
-            connection: connection, catalog: catalog,
-            senders: ["GRAPH": GraphNotificationSender(clients: GraphClients(context: context),
-                                                             options: .init(sendWindow: sendWindow, filingAllowance: filingAllowance)),
-                      "SMTP": SMTPNotificationSender(engine: context.engine)],
-            dedupe: try DedupeStore(root: dedupe, window: dedupeHours * 3600),
-            rate: perMinute > 0 ? SendRateLimiter(connection: connection, perMinute: perMinute) : nil,
-            options: .init(concurrency: concurrency, ladder: RetryLadder(delays: delays),
-                           validator: NotificationValidator(maxPayloadBytes: maxBytes, maxRecipients: maxRecipients),
-                           deliveryLimit: deliveryLimit))
-        try await ServiceGroup(configuration: .init(
-            services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "mailpool.notification-worker"))).run()
-        context.engine.shutdown()
-        await connection.close()
+        defer { context.engine.shutdown() }
+        let dedupe = try DedupeStore(root: dedupe, window: dedupeHours * 3600)
+        let ladder = RetryLadder(delays: delays)
+        try await LongRunningProcess(name: "notification-worker", operations: operations, accounts: accounts, broker: broker,
+                                     topology: NotificationNames.topology(ladder: ladder, deliveryLimit: deliveryLimit)).run { connection, catalog in
+            [NotificationWorker(
+                connection: connection, catalog: catalog,
+                senders: ["GRAPH": GraphNotificationSender(clients: GraphClients(context: context),
+                                                                 options: .init(sendWindow: sendWindow, filingAllowance: filingAllowance)),
+                          "SMTP": SMTPNotificationSender(engine: context.engine)],
+                dedupe: dedupe,
+                rate: perMinute > 0 ? SendRateLimiter(connection: connection, perMinute: perMinute) : nil,
+                options: .init(concurrency: concurrency, ladder: ladder,
+                               validator: NotificationValidator(maxPayloadBytes: maxBytes, maxRecipients: maxRecipients),
+                               deliveryLimit: deliveryLimit))]
+        }
     }
 }
 

@@ -11,14 +11,13 @@ struct PollerCommand: AsyncParsableCommand {
 
     @OptionGroup var broker: BrokerOptions
     @OptionGroup var accounts: AccountsOptions
+    @OptionGroup var operations: OperationsOptions
 
     func run() async throws {
-        let catalog = try accounts.catalog()
-        let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-poller"))
-        try await ServiceGroup(configuration: .init(
-            services: [Poller(connection: connection, catalog: catalog)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "mailpool.poller"))).run()
-        await connection.close()
+        try await LongRunningProcess(name: "poller", operations: operations, accounts: accounts, broker: broker,
+                                     topology: PipelineTopology.inbound).run { connection, catalog in
+            [Poller(connection: connection, catalog: catalog)]
+        }
     }
 }
 
@@ -34,19 +33,19 @@ struct FetchWorkerCommand: AsyncParsableCommand {
     var quarantineAfter = 3
     @Flag(help: "Declare the default events queue mailpool.inbound.events, bound to every event (only if something consumes it).")
     var defaultEventsQueue = false
+    @OptionGroup var operations: OperationsOptions
 
     func run() async throws {
-        let catalog = try accounts.catalog()
-        let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-fetch-worker"))
         let context = GraphContext()
-        let worker = FetchWorker(
-            connection: connection, catalog: catalog, store: try InboundStore(root: store),
-            fetchers: ["GRAPH": GraphMailboxFetcher(clients: GraphClients(context: context)),
-                       "IMAP4": IMAPMailboxFetcher(engine: context.engine), "POP3": POP3MailboxFetcher(engine: context.engine)],
-            options: .init(concurrency: concurrency, quarantineAfter: quarantineAfter, defaultEventsQueue: defaultEventsQueue))
-        try await ServiceGroup(configuration: .init(
-            services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "mailpool.fetch-worker"))).run()
-        context.engine.shutdown()
-        await connection.close()
+        defer { context.engine.shutdown() }
+        let store = try InboundStore(root: self.store)
+        try await LongRunningProcess(name: "fetch-worker", operations: operations, accounts: accounts, broker: broker,
+                                     topology: PipelineTopology.inbound).run { connection, catalog in
+            [FetchWorker(
+                connection: connection, catalog: catalog, store: store,
+                fetchers: ["GRAPH": GraphMailboxFetcher(clients: GraphClients(context: context)),
+                           "IMAP4": IMAPMailboxFetcher(engine: context.engine), "POP3": POP3MailboxFetcher(engine: context.engine)],
+                options: .init(concurrency: concurrency, quarantineAfter: quarantineAfter, defaultEventsQueue: defaultEventsQueue))]
+        }
     }
 }

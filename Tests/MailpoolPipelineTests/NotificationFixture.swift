@@ -55,7 +55,8 @@ extension PipelineFixture {
         let bytes = try body ?? Array(JSONEncoder().encode(request!))
         try await connection.publish(OutgoingMessage(exchange: "", routingKey: NotificationNames.queue, body: bytes,
                                                      properties: AMQPProperties(contentType: "application/json", headers: headers,
-                                                                                messageID: request?.id)))
+                                                                                messageID: request?.id,
+                                                                                timestamp: UInt64(Date().timeIntervalSince1970))))
     }
 
     /// Enqueues `count` notifications `prefix-0` … with at most 100 publishes in flight.

@@ -10,7 +10,10 @@ struct MailpoolProcess {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mailpool")
     }
 
-    static func start(_ arguments: [String], amqpURL: String) throws -> MailpoolProcess {
+    /// Starts `mailpool arguments…` against `amqpURL`; its standard error goes to `standardError` (a
+    /// file written anew) when given, else nowhere.
+    static func start(_ arguments: [String], amqpURL: String, environment extra: [String: String] = [:],
+                      standardError: String? = nil) throws -> MailpoolProcess {
         try #require(FileManager.default.isExecutableFile(atPath: executable.path),
                      "build the mailpool executable first (swift build): \(executable.path)")
         let process = Process()
@@ -18,9 +21,14 @@ struct MailpoolProcess {
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["MAILPOOL_AMQP_URL"] = amqpURL
-        process.environment = environment
+        process.environment = environment.merging(extra) { $1 }
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let standardError {
+            FileManager.default.createFile(atPath: standardError, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: standardError)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         return MailpoolProcess(process: process)
     }
@@ -35,6 +43,12 @@ struct MailpoolProcess {
 
     func kill() {
         Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM, then waits for the graceful stop.
+    func stop() {
+        process.terminate()
         process.waitUntilExit()
     }
 }

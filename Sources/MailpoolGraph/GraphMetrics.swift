@@ -1,0 +1,39 @@
+import Metrics
+
+/// The Graph client's metrics. The operation label is the request's kind (`GET messages`,
+/// `POST messages/{id}/move`), never a message ID or a mailbox.
+enum GraphMetrics {
+    /// Path segments that name a kind of resource or action; any other segment is an ID.
+    private static let resources: Set<String> = [
+        "messages", "$value", "attachments", "move", "send", "sendMail", "mailFolders", "delta", "createUploadSession", "users",
+    ]
+
+    /// The last three segments of the path after the mailbox, IDs replaced by `{id}`:
+    /// `/users/a@b/messages/AAMk…/move` → `POST messages/{id}/move`.
+    static func operation(method: String, path: String) -> String {
+        var named: [String] = []
+        for segment in (path.split(separator: "?").first ?? "").split(separator: "/").reversed() {
+            guard segment != "users", named.count < 3 else { break }
+            named.insert(resources.contains(String(segment)) ? String(segment) : "{id}", at: 0)
+        }
+        while named.first == "{id}" { named.removeFirst() }
+        return "\(method) \(named.joined(separator: "/"))"
+    }
+
+    static func request(method: String, path: String, status: Int) {
+        let operation = operation(method: method, path: path)
+        Counter(label: "mailpool_graph_requests_total", dimensions: [("operation", operation), ("status", String(status))]).increment()
+        if status == 429 { Counter(label: "mailpool_graph_throttled_total", dimensions: [("operation", operation)]).increment() }
+    }
+
+    /// A `Retry-After` Graph asked for, in seconds.
+    static func retryAfter(_ seconds: Double) {
+        Recorder(label: "mailpool_graph_retry_after_seconds").record(seconds)
+    }
+
+    /// A token request's outcome: `issued`, `secret-expired` (AADSTS7000222), `refused` (Entra said no
+    /// otherwise) or `failed` (no answer).
+    static func tokenRequest(_ outcome: String) {
+        Counter(label: "mailpool_token_requests_total", dimensions: [("outcome", outcome)]).increment()
+    }
+}

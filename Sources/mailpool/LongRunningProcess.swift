@@ -1,0 +1,32 @@
+import Logging
+import MailpoolAMQP
+import MailpoolAccounts
+import MailpoolOperations
+import ServiceLifecycle
+
+/// What the poller and the workers share around their services: logs, metrics and health (ready once
+/// the accounts are valid, the broker connected and the topology declared), and a graceful stop on
+/// SIGTERM or SIGINT.
+struct LongRunningProcess {
+    let name: String
+    let operations: OperationsOptions
+    let accounts: AccountsOptions
+    let broker: BrokerOptions
+    let topology: Topology
+
+    /// Runs the services `make` builds until a signal stops them gracefully.
+    func run(_ make: (AMQPConnection, AccountCatalog) throws -> [any Service]) async throws {
+        let readiness = Readiness()
+        let server = try operations.start(readiness: readiness)
+        defer { server?.stop() }
+        let catalog = try accounts.catalog()
+        readiness.set(.accountsValid)
+        let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-\(name)"))
+        readiness.watchBroker { connection.isConnected }
+        try await connection.declare(topology)
+        readiness.set(.topologyDeclared)
+        try await ServiceGroup(configuration: .init(services: try make(connection, catalog), gracefulShutdownSignals: [.sigterm, .sigint],
+                                                    logger: Logger(label: "mailpool.\(name)"))).run()
+        await connection.close()
+    }
+}

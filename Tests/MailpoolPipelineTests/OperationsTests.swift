@@ -1,0 +1,123 @@
+import Foundation
+import MailpoolCurl
+import MailpoolNotifications
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What an operator sees: metrics, health, JSON logs, scraped by a real Prometheus, and alert rules
+/// tested by promtool.
+@Suite struct OperationsTests {
+    static let monitoring = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy/monitoring").standardized.path
+
+    /// `promtool check rules` and `promtool test rules`: each alert fires on the series meant to fire
+    /// it, with its labels and text, and not before its `for`.
+    @Test func alertRulesPassPromtool() throws {
+        #expect(try run("/usr/bin/promtool", "check", "rules", "\(Self.monitoring)/alerts.yml").status == 0)
+        let test = try run("/usr/bin/promtool", "test", "rules", "\(Self.monitoring)/alerts.test.yml")
+        #expect(test.status == 0, "\(test.output)")
+    }
+
+    /// A notification worker process with `--metrics-port` and `--log-format json`: ready once it is
+    /// connected; its metrics count the notifications it sent, per account; Prometheus (the real
+    /// server) scrapes them and loads the alert rules; every log line is a JSON object, and those about
+    /// a notification carry its account, ID and correlation fields.
+    @Test func aWorkerServesMetricsAndHealthThatPrometheusScrapesAndLogsJSON() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 2)
+        try fixture.writeNotificationAccounts()
+        let connection = try await fixture.notificationConnection()
+        let (port, prometheusPort) = (try freePort(), try freePort())
+        let log = fixture.directory.appendingPathComponent("worker.log").path
+        let worker = try MailpoolProcess.start(
+            ["notification-worker", "--accounts", fixture.accountsPath, "--dedupe", fixture.directory.appendingPathComponent("dedupe").path,
+             "--per-minute", "0", "--retry-ladder", "0.2,0.4,0.8", "--metrics-port", "\(port)"],
+            amqpURL: fixture.vhostURL, environment: ["MAILPOOL_LOG_FORMAT": "json", "MAILPOOL_LOG_LEVEL": "debug"], standardError: log)
+        let engine = CurlEngine(name: "test-operations")
+        fixture.track(engine)
+        func get(_ url: String) async -> (Int, String) {
+            guard let response = try? await engine.perform(HTTPRequest(url: url, timeout: 5)) else { return (0, "") }
+            return (response.status, String(decoding: response.body, as: UTF8.self))
+        }
+        try await eventually(within: 60, "the worker never became ready") { await get("http://127.0.0.1:\(port)/health/ready").0 == 200 }
+        #expect(await get("http://127.0.0.1:\(port)/health/live").0 == 200)
+
+        for index in 0..<3 { try await fixture.enqueue(notification("ops-\(index)"), on: connection) }
+        try await eventually(within: 60, "not all sent") { await fixture.sentCounts().count == 3 }
+        try await eventually(within: 30, "the sent counter does not say 3") {
+            await get("http://127.0.0.1:\(port)/metrics").1.contains(#"mailpool_notifications_sent_total{account="Notifier"} 3"#)
+        }
+        let metrics = await get("http://127.0.0.1:\(port)/metrics").1
+        for name in ["mailpool_graph_requests_total", "mailpool_token_requests_total", "mailpool_notification_send_latency_seconds_bucket",
+                     "mailpool_jobs_in_flight"] {
+            #expect(metrics.contains(name), "\(name) missing from /metrics")
+        }
+        #expect(!metrics.contains("buyer@customer.example") && !metrics.contains("ops-0"), "a recipient or an ID in a label")
+
+        // The real Prometheus scrapes the worker every second and loads the alert rules.
+        let data = fixture.directory.appendingPathComponent("prometheus")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let config = data.appendingPathComponent("prometheus.yml").path
+        try """
+        global: {scrape_interval: 1s, evaluation_interval: 1s}
+        rule_files: ["\(Self.monitoring)/alerts.yml"]
+        scrape_configs:
+          - job_name: mailpool
+            static_configs: [{targets: ["127.0.0.1:\(port)"]}]
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let prometheus = Process()
+        prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
+        prometheus.arguments = ["--config.file=\(config)", "--storage.tsdb.path=\(data.path)/tsdb", "--web.listen-address=127.0.0.1:\(prometheusPort)"]
+        prometheus.standardOutput = FileHandle.nullDevice
+        prometheus.standardError = FileHandle.nullDevice
+        try prometheus.run()
+        defer { prometheus.terminate(); prometheus.waitUntilExit() }
+        let api = "http://127.0.0.1:\(prometheusPort)/api/v1"
+        try await eventually(within: 90, "Prometheus did not scrape the sent counter") {
+            await get("\(api)/query?query=mailpool_notifications_sent_total").1.contains(#""account":"Notifier""#)
+        }
+        #expect(await get("\(api)/query?query=mailpool_notifications_sent_total").1.contains(#","3"]"#))
+        #expect(await get("\(api)/query?query=up%7Bjob%3D%22mailpool%22%7D").1.contains(#","1"]"#))
+        #expect(await get("\(api)/rules").1.components(separatedBy: #""type":"alerting""#).count - 1 == 9)
+
+        worker.stop()
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(!lines.isEmpty)
+        let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(objects.count == lines.count, "a log line is not a JSON object")
+        let sent = objects.filter { $0["msg"] as? String == "sent" }
+        #expect(sent.count == 3)
+        #expect(sent.allSatisfy { $0["mailpool.account"] as? String == "Notifier" && ($0["mailpool.notification.id"] as? String)?.hasPrefix("ops-") == true
+            && $0["correlation.car"] != nil && $0["level"] as? String == "debug" })
+        await fixture.stop()
+    }
+
+    private func run(_ arguments: String...) throws -> (status: Int32, output: String) {
+        let process = Process()
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        process.standardOutput = output
+        process.standardError = output
+        try #require(FileManager.default.isExecutableFile(atPath: arguments[0]), "\(arguments[0]) is missing: install Debian's prometheus")
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+}
+
+/// A TCP port nothing listens on now (the system's choice for port 0).
+func freePort() throws -> Int {
+    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+    }
+    try #require(bound, "cannot find a free port")
+    return Int(UInt16(bigEndian: address.sin_port))
+}
