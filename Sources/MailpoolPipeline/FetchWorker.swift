@@ -111,16 +111,18 @@ public struct FetchWorker: Service {
                 // does not use up their attempts in seconds.
                 logger.warning("some messages failed; the mailbox is read again after a rest",
                                metadata: ["failed": "\(result.failed)", "retry_in_s": "\(Int(options.backoff.transient))"])
-                await report(job, restSeconds: options.backoff.transient, logger: logger)
+                await report(job, restSeconds: options.backoff.transient, fetched: job.fetched + result.processed,
+                             error: "\(result.failed) messages failed", logger: logger)
             } else if result.more {
                 // The continuation carries the chain on: the mailbox stays out.
                 var next = job
                 next.jobID = UUID().uuidString.lowercased()
                 next.continuation += 1
                 next.enqueuedAt = Date()
+                next.fetched += result.processed
                 try await connection.publish(Self.message(for: next))
             } else {
-                await report(job, restSeconds: 0, logger: logger)
+                await report(job, restSeconds: 0, fetched: job.fetched + result.processed, logger: logger)
             }
             delivery.ack()
         } catch let interruption as FetchInterruption {
@@ -138,12 +140,12 @@ public struct FetchWorker: Service {
                 let problem = store.problem().map { "\($0)" } ?? "\(error)"
                 logger.error("the inbound store cannot take mail; the mailbox is not at fault",
                              metadata: ["error": "\(problem)", "retry_in_s": "\(Int(options.backoff.transient))"])
-                await report(job, restSeconds: options.backoff.transient, logger: logger)
+                await report(job, restSeconds: options.backoff.transient, error: problem, logger: logger)
             case .downstream:
                 logger.error("no queue takes this account's inbound events; the messages stay on the server",
                              metadata: ["error": "\(error)", "routing_key": "inbound.\(account.slug)",
                                         "remedy": "bind a queue to the mailpool.inbound exchange, or run fetch workers with --default-events-queue"])
-                await report(job, restSeconds: options.backoff.transient, logger: logger)
+                await report(job, restSeconds: options.backoff.transient, error: "no queue takes the account's inbound events", logger: logger)
             case .message, .mailbox:
                 let (delay, needsAttention) = options.backoff.delay(after: error)
                 FetchMetrics.outcome(account: account.name, succeeded: false, needsAttention: needsAttention)
@@ -152,7 +154,7 @@ public struct FetchWorker: Service {
                 } else {
                     logger.warning("fetch failed", metadata: ["error": "\(error)", "retry_in_s": "\(Int(delay))"])
                 }
-                await report(job, restSeconds: delay, logger: logger)
+                await report(job, restSeconds: delay, error: "\(error)", needsAttention: needsAttention, logger: logger)
             }
             delivery.ack()
         }
@@ -191,9 +193,11 @@ public struct FetchWorker: Service {
 
     /// Tells the poller that the job's chain ended, and how long the mailbox must rest. If the report
     /// cannot be published, the poller's lease frees the mailbox later.
-    private func report(_ job: FetchJob, restSeconds: Double, logger: Logger) async {
+    private func report(_ job: FetchJob, restSeconds: Double, fetched: Int = 0, error: String? = nil, needsAttention: Bool = false,
+                        logger: Logger) async {
         do {
-            let report = FetchReport(mailbox: job.mailbox, chainID: job.chainID, restSeconds: restSeconds)
+            let report = FetchReport(mailbox: job.mailbox, chainID: job.chainID, restSeconds: restSeconds, fetched: fetched,
+                                     error: error, needsAttention: needsAttention)
             try await connection.publish(OutgoingMessage(exchange: "", routingKey: PipelineNames.fetchReportsQueue,
                                                          body: Array(try FetchJob.encoder.encode(report)),
                                                          properties: AMQPProperties(contentType: "application/json", type: "FetchReport")))

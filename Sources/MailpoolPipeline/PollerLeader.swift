@@ -48,19 +48,12 @@ final class PollerLeader: Sendable {
 
     /// Becomes the leader: reads the latest state (leaving it in place) and starts taking reports.
     static func takeOver(connection: AMQPConnection, options: Options, logger: Logger) async throws -> PollerLeader {
-        var state = PollerState()
-        if try await connection.queueInfo(PipelineNames.pollerStateQueue).messageCount > 0 {
-            let consumer = try await connection.consume(queue: PipelineNames.pollerStateQueue, prefetch: 1)
-            for try await delivery in consumer {
-                if let decoded = PollerState(decoding: delivery.body) {
-                    state = decoded
-                } else {
-                    logger.error("the poller state is unreadable; starting afresh (a job out may be doubled once)")
-                }
-                delivery.nack(requeue: true)
-                break
-            }
-            consumer.cancel()
+        let state: PollerState
+        do {
+            state = try await PollerState.read(from: connection) ?? PollerState()
+        } catch let error as PollerState.Unreadable {
+            logger.error("the poller state is unreadable; starting afresh (a job out may be doubled once)", metadata: ["error": "\(error)"])
+            state = PollerState()
         }
         logger.info("this poller leads now", metadata: ["jobs_out": "\(state.outstanding.count)", "resting": "\(state.restingUntil.count)"])
         return try await PollerLeader(connection: connection, state: state, options: options, logger: logger)

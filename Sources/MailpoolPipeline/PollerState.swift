@@ -1,22 +1,43 @@
 import Foundation
+import MailpoolAMQP
 
 /// The leading poller's view of the pool, kept in memory and written to `mailpool.poller.state` before
 /// any job it describes is published: which mailboxes have a job chain out (and since when), and which
 /// rest until when after a failure. A standby that takes over starts from the latest one, so that it
 /// neither doubles a job that is out nor forgets a backoff.
 ///
-/// Encoded as lines, to stay cheap at 10,000 mailboxes: `o <mailbox> <chain id> <issued, ms since 1970>`
-/// and `r <mailbox> <until, ms since 1970>`, after a first line `mailpool-poller-state 1`.
-struct PollerState: Equatable, Sendable {
-    struct Outstanding: Equatable, Sendable {
-        var chainID: String
-        var issuedAt: Date
+/// It also keeps what `mailpool status` shows per mailbox, from the workers' reports: the last success
+/// and failure, the failure's text, whether it needs attention, the messages fetched this hour. So the
+/// state survives restarts, is readable from any machine that reaches the broker, and is one message
+/// however many accounts there are.
+///
+/// Encoded as lines, to stay cheap at 10,000 mailboxes, after a first line `mailpool-poller-state 1`:
+/// `o <mailbox> <chain id> <issued>`, `r <mailbox> <until>` and
+/// `a <mailbox> <last success|-> <last failure|-> <needs attention 0|1> <hour start> <fetched> <error, base64|->`,
+/// times in ms since 1970.
+public struct PollerState: Equatable, Sendable {
+    public struct Outstanding: Equatable, Sendable {
+        public var chainID: String
+        public var issuedAt: Date
+    }
+
+    /// What the workers last reported for a mailbox.
+    public struct MailboxStatus: Equatable, Sendable {
+        public var lastSuccess: Date?
+        public var lastFailure: Date?
+        public var lastError: String?
+        public var needsAttention = false
+        /// Messages fetched since `hourStart`, a window renewed every hour.
+        public var fetchedThisHour = 0
+        public var hourStart = Date(timeIntervalSince1970: 0)
     }
 
     /// By lower-cased mailbox.
-    var outstanding: [String: Outstanding] = [:]
+    public internal(set) var outstanding: [String: Outstanding] = [:]
     /// By lower-cased mailbox.
-    var restingUntil: [String: Date] = [:]
+    public internal(set) var restingUntil: [String: Date] = [:]
+    /// By lower-cased mailbox.
+    public internal(set) var mailboxes: [String: MailboxStatus] = [:]
 
     static let header = "mailpool-poller-state 1"
 
@@ -25,6 +46,15 @@ struct PollerState: Equatable, Sendable {
     /// lease already expired).
     @discardableResult
     mutating func apply(_ report: FetchReport, now: Date) -> Bool {
+        var status = mailboxes[report.mailbox, default: MailboxStatus()]
+        if now.timeIntervalSince(status.hourStart) >= 3600 { (status.hourStart, status.fetchedThisHour) = (now, 0) }
+        status.fetchedThisHour += report.fetched
+        if let error = report.error {
+            (status.lastFailure, status.lastError, status.needsAttention) = (now, error, report.needsAttention)
+        } else {
+            (status.lastSuccess, status.needsAttention) = (now, false)
+        }
+        mailboxes[report.mailbox] = status
         guard outstanding[report.mailbox]?.chainID == report.chainID else { return false }
         outstanding[report.mailbox] = nil
         if report.restSeconds > 0 { restingUntil[report.mailbox] = now.addingTimeInterval(report.restSeconds) }
@@ -40,6 +70,25 @@ struct PollerState: Equatable, Sendable {
         return expired
     }
 
+    /// The latest state in `mailpool.poller.state`, left in place; nil when none was written yet.
+    /// Throws ``Unreadable`` for a state this version cannot read.
+    public static func read(from connection: AMQPConnection) async throws -> PollerState? {
+        guard try await connection.queueInfo(PipelineNames.pollerStateQueue).messageCount > 0 else { return nil }
+        let consumer = try await connection.consume(queue: PipelineNames.pollerStateQueue, prefetch: 1)
+        defer { consumer.cancel() }
+        for try await delivery in consumer {
+            delivery.nack(requeue: true)
+            guard let state = PollerState(decoding: delivery.body) else { throw Unreadable() }
+            return state
+        }
+        return nil
+    }
+
+    /// The state message is not one this version writes.
+    public struct Unreadable: Error, CustomStringConvertible {
+        public var description: String { "the poller state in \(PipelineNames.pollerStateQueue) is not in a format this version reads" }
+    }
+
     func encoded() -> [UInt8] {
         var text = Self.header + "\n"
         text.reserveCapacity(64 * (outstanding.count + restingUntil.count + 1))
@@ -47,13 +96,26 @@ struct PollerState: Equatable, Sendable {
             text += "o \(mailbox) \(entry.chainID) \(Int64(entry.issuedAt.timeIntervalSince1970 * 1000))\n"
         }
         for (mailbox, until) in restingUntil {
-            text += "r \(mailbox) \(Int64(until.timeIntervalSince1970 * 1000))\n"
+            text += "r \(mailbox) \(Self.millis(until))\n"
+        }
+        for (mailbox, status) in mailboxes {
+            let error = status.lastError.map { Data($0.utf8).base64EncodedString() } ?? "-"
+            text += "a \(mailbox) \(Self.millis(status.lastSuccess)) \(Self.millis(status.lastFailure)) \(status.needsAttention ? 1 : 0) "
+                + "\(Self.millis(status.hourStart)) \(status.fetchedThisHour) \(error)\n"
         }
         return Array(text.utf8)
     }
 
+    private static func millis(_ date: Date?) -> String {
+        date.map { String(Int64($0.timeIntervalSince1970 * 1000)) } ?? "-"
+    }
+
+    private static func date(_ field: Substring) -> Date? {
+        Int64(field).map { Date(timeIntervalSince1970: Double($0) / 1000) }
+    }
+
     /// Nil when `bytes` are not a state this version writes.
-    init?(decoding bytes: [UInt8]) {
+    public init?(decoding bytes: [UInt8]) {
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
         guard lines.first == Substring(Self.header) else { return nil }
         for line in lines.dropFirst() {
@@ -64,8 +126,14 @@ struct PollerState: Equatable, Sendable {
                 outstanding[String(fields[1])] = Outstanding(chainID: String(fields[2]),
                                                             issuedAt: Date(timeIntervalSince1970: Double(millis) / 1000))
             case ("r", 3):
-                guard let millis = Int64(fields[2]) else { return nil }
-                restingUntil[String(fields[1])] = Date(timeIntervalSince1970: Double(millis) / 1000)
+                guard let until = Self.date(fields[2]) else { return nil }
+                restingUntil[String(fields[1])] = until
+            case ("a", 8):
+                guard let hourStart = Self.date(fields[5]), let fetched = Int(fields[6]) else { return nil }
+                mailboxes[String(fields[1])] = MailboxStatus(
+                    lastSuccess: Self.date(fields[2]), lastFailure: Self.date(fields[3]),
+                    lastError: fields[7] == "-" ? nil : Data(base64Encoded: String(fields[7])).map { String(decoding: $0, as: UTF8.self) },
+                    needsAttention: fields[4] == "1", fetchedThisHour: fetched, hourStart: hourStart)
             default:
                 return nil
             }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MailpoolAMQP
 import MailpoolAccounts
@@ -21,7 +22,9 @@ struct LongRunningProcess {
         defer { server?.stop() }
         let catalog = try accounts.catalog()
         readiness.set(.accountsValid)
-        let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: "mailpool-\(name)"))
+        // Named so that `mailpool status` (and the broker's UI) can tell the processes apart.
+        let connectionName = "mailpool-\(name) (\(ProcessInfo.processInfo.hostName) pid \(ProcessInfo.processInfo.processIdentifier))"
+        let connection = try await AMQPConnection.connect(try broker.connectionOptions(name: connectionName))
         readiness.watchBroker { connection.isConnected }
         try await connection.declare(topology)
         readiness.set(.topologyDeclared)

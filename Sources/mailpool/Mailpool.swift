@@ -7,6 +7,6 @@ struct Mailpool: AsyncParsableCommand {
         commandName: "mailpool",
         abstract: "Moves email between Microsoft 365 mailboxes and the systems that depend on them, through RabbitMQ.",
         subcommands: [BrokerCheckCommand.self, AccountsCommand.self, PollerCommand.self, FetchWorkerCommand.self,
-                      NotifyCommand.self, NotificationWorkerCommand.self, DeadLetterCommand.self]
+                      NotifyCommand.self, NotificationWorkerCommand.self, DeadLetterCommand.self, StatusCommand.self]
     )
 }

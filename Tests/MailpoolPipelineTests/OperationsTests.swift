@@ -1,6 +1,8 @@
 import Foundation
+import GraphSandbox
 import MailpoolCurl
 import MailpoolNotifications
+import MailpoolPipeline
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -89,6 +91,50 @@ import Glibc
         #expect(sent.count == 3)
         #expect(sent.allSatisfy { $0["mailpool.account"] as? String == "Notifier" && ($0["mailpool.notification.id"] as? String)?.hasPrefix("ops-") == true
             && $0["correlation.car"] != nil && $0["level"] as? String == "debug" })
+        await fixture.stop()
+    }
+
+    /// `mailpool status --json` against a running pool: the pipeline's queues, the leading poller and
+    /// its standby (two processes), and per account what the workers reported (last success, messages
+    /// this hour, the expired secret's error and needs-attention), read from the broker by a separate
+    /// process.
+    @Test func statusShowsQueuesPollersAndAccounts() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 1)
+        let mailbox = fixture.mailboxes[0]
+        try fixture.writeAccounts(active: [mailbox], extra: [fixture.graphAccount(
+            name: "Expired", mailbox: "expired@contoso.example", client: PipelineFixture.expiredClient,
+            secret: PipelineFixture.expiredSecret, active: true)])
+        for index in 0..<5 { try await fixture.sandbox.seed(SeedMessage(subject: "COA \(index)", to: [mailbox]), to: mailbox) }
+        let events = try await fixture.collectEvents()
+        let leader = try MailpoolProcess.start(["poller", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL)
+        try await eventually(within: 30, "no poller connected") {
+            try await fixture.connect("test-status-probe").queueInfo(PipelineNames.fetchReportsQueue).consumerCount == 1
+        }
+        let standby = try MailpoolProcess.start(["poller", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL)
+        try await fixture.startWorker()
+        try await eventually(within: 60, "\(events.count) of 5 events") { events.count == 5 }
+        let management = ["MAILPOOL_MANAGEMENT_URL": "http://guest:guest@127.0.0.1:15672"]
+        var status: [String: Any] = [:]
+        // The management API lists connections from statistics it gathers every 5 s.
+        try await eventually(within: 60, "status never showed both accounts' outcomes and both pollers") {
+            let run = try MailpoolProcess.run(["status", "--json", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL,
+                                              environment: management)
+            status = (try? JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]) ?? [:]
+            let accounts = status["accounts"] as? [[String: Any]] ?? []
+            let inbound = accounts.compactMap { $0["inbound"] as? [String: Any] }
+            return inbound.contains { $0["fetchedThisHour"] as? Int == 5 && $0["lastSuccess"] != nil }
+                && inbound.contains { $0["needsAttention"] as? Bool == true && ($0["lastError"] as? String)?.contains("AADSTS7000222") == true }
+                && status["leadingPoller"] != nil && (status["standbyPollers"] as? [String])?.count == 1
+        }
+        let queues = (status["queues"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(Set(["mailpool.fetch", "mailpool.fetch.reports", "mailpool.poller.state", "mailpool.inbound.events"]).isSubset(of: Set(queues)))
+        #expect((status["leadingPoller"] as? String)?.hasPrefix("mailpool-poller (") == true)
+        #expect((status["standbyPollers"] as? [String])?.count == 1)
+        let table = try MailpoolProcess.run(["status", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL, environment: management)
+        #expect(table.status == 0 && table.output.contains("NEEDS ATTENTION") && table.output.contains("leading:  mailpool-poller"))
+        #expect(!table.output.contains("pipeline~old-secret") && !table.output.contains("guest:guest"))
+        leader.stop()
+        standby.stop()
         await fixture.stop()
     }
 

@@ -33,6 +33,21 @@ struct MailpoolProcess {
         return MailpoolProcess(process: process)
     }
 
+    /// Runs `mailpool arguments…` to its end; returns its exit status and standard output.
+    static func run(_ arguments: [String], amqpURL: String, environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        let output = Pipe()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(extra.merging(["MAILPOOL_AMQP_URL": amqpURL]) { $1 }) { $1 }
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
     /// Peak resident memory so far (VmHWM), in bytes.
     var peakResidentBytes: Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),

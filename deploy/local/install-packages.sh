@@ -13,6 +13,7 @@ packages=(
   socat                  # a TCP relay the heartbeat test freezes to cut a connection silently
   docker-compose         # validates docker-compose.yml offline (no engine runs here)
   libpython3.11-testsuite  # Python's real-world email messages, the MIME corpus test's input
+  prometheus             # the server scrapes a worker in the operations test; promtool tests the alert rules
 )
 # Python tools the tests use: jsonschema (validates events against deploy/schemas), aiosmtpd (the test
 # SMTP server) and pika (runs the Python notification example).

@@ -1,0 +1,152 @@
+import Foundation
+import MailpoolAMQP
+import MailpoolAccounts
+import MailpoolNotifications
+import MailpoolPipeline
+
+/// What `mailpool status` shows.
+struct PoolStatus: Encodable {
+    struct Queue: Encodable {
+        let name: String
+        let ready: Int
+        let unacked: Int
+        let consumers: Int
+        /// Seconds; nil where the broker does not say (quorum queues).
+        let oldestAgeSeconds: Double?
+    }
+
+    struct Account: Encodable {
+        let name: String
+        var inbound: Inbound?
+        var outbound: Outbound?
+
+        struct Inbound: Encodable {
+            let mailbox: String
+            let active: Bool
+            let lastSuccess: Date?
+            let fetchedThisHour: Int
+            let lastError: String?
+            let needsAttention: Bool
+            let jobOutSince: Date?
+            let restingUntil: Date?
+        }
+
+        struct Outbound: Encodable {
+            let mailbox: String
+            let sentLastMinute: Int
+            let perMinute: Int
+            let lastDeadLetter: String?
+        }
+    }
+
+    let at: Date
+    let queues: [Queue]
+    let deadLettersByReason: [String: Int]
+    let leadingPoller: String?
+    let standbyPollers: [String]
+    let accounts: [Account]
+
+    func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    func table() -> String {
+        var lines = ["mailpool status at \(at.formatted(.iso8601))", "",
+                     pad("QUEUE", 44) + pad("READY", 8, right: true) + pad("UNACKED", 9, right: true) + pad("CONSUMERS", 11, right: true) + "  OLDEST"]
+        for queue in queues {
+            lines.append(pad(queue.name, 44) + pad("\(queue.ready)", 8, right: true) + pad("\(queue.unacked)", 9, right: true)
+                         + pad("\(queue.consumers)", 11, right: true) + "  " + (queue.oldestAgeSeconds.map { "\(Int($0)) s" } ?? "n/a"))
+        }
+        lines += ["", "DEAD LETTERS BY REASON"]
+        lines += deadLettersByReason.isEmpty ? ["  none"] : deadLettersByReason.sorted { $0.key < $1.key }.map { "  \(pad($0.key, 40)) \($0.value)" }
+        lines += ["", "POLLERS", "  leading:  \(leadingPoller ?? "NONE: no mailbox is being polled")"]
+        lines += standbyPollers.map { "  standby:  \($0)" }
+        lines += ["", "ACCOUNTS"]
+        for account in accounts {
+            lines.append("  \(account.name)")
+            if let inbound = account.inbound {
+                var text = "    inbound  \(inbound.mailbox) \(inbound.active ? "active" : "inactive"); last success \(ago(inbound.lastSuccess)); "
+                    + "\(inbound.fetchedThisHour) this hour"
+                if inbound.needsAttention { text += "; NEEDS ATTENTION" }
+                if let until = inbound.restingUntil, until > at { text += "; resting until \(until.formatted(.iso8601))" }
+                if let since = inbound.jobOutSince { text += "; job out for \(Int(at.timeIntervalSince(since))) s" }
+                if let error = inbound.lastError { text += "; last error: \(error)" }
+                lines.append(text)
+            }
+            if let outbound = account.outbound {
+                lines.append("    outbound \(outbound.mailbox) \(outbound.sentLastMinute)/\(outbound.perMinute) sent in the last minute"
+                             + (outbound.lastDeadLetter.map { "; last dead letter: \($0)" } ?? ""))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func ago(_ date: Date?) -> String {
+        date.map { "\(Int(at.timeIntervalSince($0))) s ago" } ?? "never"
+    }
+
+    private func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+        let space = String(repeating: " ", count: max(1, width - text.count))
+        return right ? space + text : text + space
+    }
+}
+
+/// Gathers a ``PoolStatus`` from the broker (AMQP and the management API) and the accounts file.
+struct PoolStatusReader {
+    let connection: AMQPConnection
+    let management: ManagementAPI
+    let catalog: AccountCatalog
+    let perMinute: Int
+
+    func read() async throws -> PoolStatus {
+        let now = Date()
+        let queues = try await management.queues().filter { $0.name.hasPrefix("mailpool.") && !$0.name.hasPrefix("mailpool.lock.") }
+        let shown = queues.filter { !$0.name.hasPrefix("mailpool.rate.") }.map { queue in
+            PoolStatus.Queue(name: queue.name, ready: queue.messages_ready ?? 0, unacked: queue.messages_unacknowledged ?? 0,
+                             consumers: queue.consumers ?? 0,
+                             oldestAgeSeconds: queue.head_message_timestamp.map { max(0, now.timeIntervalSince1970 - $0) })
+        }.sorted { $0.name < $1.name }
+        let sentLastMinute = Dictionary(uniqueKeysWithValues: queues.filter { $0.name.hasPrefix("mailpool.rate.") }
+            .map { ($0.name, $0.messages_ready ?? 0) })
+
+        var reasons: [String: Int] = [:]
+        var lastDeadLetter: [String: String] = [:]
+        let defaultSender = catalog.defaultNotificationAccount?.name
+        if shown.contains(where: { $0.name == NotificationNames.deadQueue }) {
+            for entry in try await DeadLetters(connection: connection).list() {
+                let reason = entry.reason.split(separator: ":").first.map(String.init) ?? entry.reason
+                reasons[reason, default: 0] += 1
+                let account = (try? JSONSerialization.jsonObject(with: Data(entry.body)) as? [String: Any])?["account"] as? String ?? defaultSender
+                if let account { lastDeadLetter[account] = "\(entry.reason) (\(entry.deadAt ?? "?"))" }
+            }
+        }
+
+        let pollers = try await management.connections().filter { $0.client_properties?.connection_name?.hasPrefix("mailpool-poller") == true }
+        let owner = try? await management.queue(PipelineNames.pollerLock).owner_pid_details?.name
+        let leading = pollers.first { $0.name == owner }?.client_properties?.connection_name
+        let standbys = pollers.filter { $0.name != owner }.compactMap { $0.client_properties?.connection_name }
+
+        let state = try? await PollerState.read(from: connection)
+        let accounts = catalog.accounts.map { account -> PoolStatus.Account in
+            var status = PoolStatus.Account(name: account.name)
+            if let inbound = account.inbound {
+                let key = inbound.mailbox.lowercased()
+                let mailbox = state?.mailboxes[key]
+                status.inbound = .init(mailbox: inbound.mailbox, active: inbound.active, lastSuccess: mailbox?.lastSuccess,
+                                       fetchedThisHour: mailbox.map { now.timeIntervalSince($0.hourStart) < 3600 ? $0.fetchedThisHour : 0 } ?? 0,
+                                       lastError: mailbox?.lastError, needsAttention: mailbox?.needsAttention ?? false,
+                                       jobOutSince: state?.outstanding[key]?.issuedAt, restingUntil: state?.restingUntil[key])
+            }
+            if let outbound = account.outbound {
+                status.outbound = .init(mailbox: outbound.mailbox,
+                                        sentLastMinute: sentLastMinute[NotificationNames.rateQueue(sender: outbound.mailbox)] ?? 0,
+                                        perMinute: perMinute, lastDeadLetter: lastDeadLetter[account.name])
+            }
+            return status
+        }
+        return PoolStatus(at: now, queues: shown, deadLettersByReason: reasons, leadingPoller: leading, standbyPollers: standbys, accounts: accounts)
+    }
+}
