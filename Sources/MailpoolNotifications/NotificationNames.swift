@@ -15,7 +15,6 @@ public enum NotificationNames {
     public static let outcomeUnknownReason = "outcome-unknown"
 
     /// The sliding window of one sender's sends.
-    public static func rateQueue(sender: String) -> String { "mailpool.rate.\(sender.lowercased())" }
 
     /// Deliveries of one notification (each a worker that died or lost its connection holding it)
     /// after which the broker dead-letters it with reason `delivery_limit`, instead of handing a

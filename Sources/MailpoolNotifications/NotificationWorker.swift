@@ -62,13 +62,14 @@ public struct NotificationWorker: Service {
                                                     maxBodySize: options.validator.maxPayloadBytes)
         // Per-mailbox limits are the pool's: each worker takes its share, as many as consume the queue,
         // counted once a second (a worker joining is counted by the others within a second).
-        let sharing = Task { [connection, senders, logger] in
+        let sharing = Task { [connection, senders, rate, logger] in
             var processes = 1
             while !Task.isCancelled {
                 if let consumers = try? await connection.queueInfo(NotificationNames.queue).consumerCount, consumers != processes {
                     processes = max(1, consumers)
                     logger.info("sharing per-mailbox limits", metadata: ["workers": "\(processes)"])
                     for sender in senders.values { await sender.shareLimits(among: processes) }
+                    await rate?.share(among: processes)
                 }
                 try? await Task.sleep(for: .seconds(1))
             }

@@ -1,41 +1,46 @@
 import Foundation
-import MailpoolAMQP
 
-/// Keeps each sender mailbox within Exchange Online's 30 messages per minute across the whole pool,
-/// using the broker as the shared counter: a send takes a slot by publishing a token to the sender's
-/// queue, a classic queue of at most `perMinute` messages that refuses more (`reject-publish`) and
-/// expires each after a minute — a sliding window. A refused token means the window is full: the
-/// notification waits here (it stays unacknowledged, so the broker keeps it) instead of being throttled.
+/// Keeps each sender mailbox within Exchange Online's 30 messages per minute across the whole pool
+/// without any broker state per sender: each of the N workers consuming the notification queue keeps
+/// a sliding window of `perMinute / N` sends per sender (at least one), so that the pool together stays
+/// within `perMinute`. N comes from ``share(among:)``, which the worker calls as workers come and go.
+/// A send over the window waits here (the notification stays unacknowledged, so the broker keeps it)
+/// instead of being throttled by Graph. With more workers than `perMinute`, each still sends one a
+/// window, and Graph's 429s, which are safe to retry, take over.
 public actor SendRateLimiter {
-    let connection: AMQPConnection
     let perMinute: Int
     let window: Double
-    private var declared: Set<String> = []
+    private var processes = 1
+    private var sent: [String: [ContinuousClock.Instant]] = [:]
 
-    public init(connection: AMQPConnection, perMinute: Int = 30, windowSeconds: Double = 60) {
-        self.connection = connection
+    public init(perMinute: Int = 30, windowSeconds: Double = 60) {
         self.perMinute = perMinute
         self.window = windowSeconds
     }
 
+    /// This worker's share of every sender's window: `processes` workers send.
+    public func share(among processes: Int) {
+        self.processes = max(1, processes)
+    }
+
+    /// Sends this worker may make per sender and window.
+    var limit: Int { max(1, perMinute / processes) }
+
     /// Waits until `sender` may send one more message, and takes that slot.
     public func acquire(sender: String) async throws {
-        let queue = NotificationNames.rateQueue(sender: sender)
-        if !declared.contains(queue) {
-            try await connection.declare(Topology(queues: [QueueSpec(name: queue, arguments: [
-                "x-queue-type": "classic", "x-max-length": .int(Int64(perMinute)), "x-overflow": "reject-publish",
-                "x-message-ttl": .int(Int64(window * 1000)),
-            ])]))
-            declared.insert(queue)
-        }
+        let key = sender.lowercased()
         while true {
-            do {
-                try await connection.publish(OutgoingMessage(exchange: "", routingKey: queue, body: [],
-                                                             properties: AMQPProperties(persistent: false)))
+            let now = ContinuousClock.now
+            var times = sent[key, default: []]
+            times.removeAll { now - $0 >= .milliseconds(Int(window * 1000)) }
+            if times.count < limit {
+                times.append(now)
+                sent[key] = times
                 return
-            } catch AMQPError.publishNacked {
-                try await Task.sleep(for: .milliseconds(Int(window * 1000 / Double(perMinute))))
             }
+            sent[key] = times
+            let wait = times[times.count - limit] + .milliseconds(Int(window * 1000)) - now
+            try await Task.sleep(for: max(wait, .milliseconds(10)))
         }
     }
 }

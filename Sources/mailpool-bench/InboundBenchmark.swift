@@ -65,70 +65,32 @@ struct InboundBenchmark: AsyncParsableCommand {
     }
 
     private func runPipeline(mailboxCount: Int, perMailbox: Int, limits: SandboxLimits?, pacing: RequestPacing?) async throws -> Result {
-        let tenant = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9", client = "9e8d7c6b-5a49-4382-9170-f6e5d4c3b2a1", secret = "bench"
         let addresses = (0..<mailboxCount).map { "bench\($0)@contoso.example" }
-        let sandbox = GraphSandbox(seed: SandboxSeed(tenants: [.init(
-            id: tenant, apps: [.init(clientId: client, secrets: [.init(value: secret)])], mailboxes: addresses.map { .init(address: $0) })]))
         let body = String(repeating: "x", count: messageSize)
-        for address in addresses {
-            for index in 0..<perMailbox {
-                // Spread evenly: message i carries one when the share's running total passes a whole number.
-                let attached = Int(Double(index + 1) * attachmentShare) > Int(Double(index) * attachmentShare)
-                try await sandbox.seed(SeedMessage(
-                    subject: "bench \(index)", from: EmailAddress("lab@vendor.example"), to: [address], body: body,
-                    attachments: attached ? [.init(name: "coa-\(index).pdf", contentType: "application/pdf", generatedSize: 20 * 1024)] : nil),
-                    to: address)
+        let pipeline = try await BenchPipeline(mailboxes: addresses, interval: 1, concurrency: concurrency, node: node, limits: limits,
+                                               pacing: pacing) { sandbox in
+            for address in addresses {
+                for index in 0..<perMailbox {
+                    // Spread evenly: message i carries one when the share's running total passes a whole number.
+                    let attached = Int(Double(index + 1) * attachmentShare) > Int(Double(index) * attachmentShare)
+                    try await sandbox.seed(SeedMessage(
+                        subject: "bench \(index)", from: EmailAddress("lab@vendor.example"), to: [address], body: body,
+                        attachments: attached ? [.init(name: "coa-\(index).pdf", contentType: "application/pdf", generatedSize: 20 * 1024)] : nil),
+                        to: address)
+                }
             }
         }
-        if let limits { await sandbox.setLimits(limits) }
-        let running = try await sandbox.start()
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("mailpool-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: work) }
-        let accounts = addresses.map { address in
-            #"{"name": "\#(address)", "inbound": {"protocol": "GRAPH", "mailbox": "\#(address)", "active": true, "tenantId": "\#(tenant)", "clientId": "\#(client)", "clientSecret": "\#(secret)", "authority": "\#(running.baseURL)", "graphBaseURL": "\#(running.baseURL)", "pollIntervalSeconds": 1, "batchSize": 50}}"#
-        }
-        let accountsPath = work.appendingPathComponent("accounts.json").path
-        try #"{"accounts": [\#(accounts.joined(separator: ","))]}"#.write(toFile: accountsPath, atomically: true, encoding: .utf8)
-        var quiet = Logger(label: "bench")
-        quiet.logLevel = .error
-        let catalog = try AccountCatalog(path: accountsPath, environment: [:], logger: quiet)
-
-        let vhost = "mailpool-bench-\(UUID().uuidString.prefix(8).lowercased())"
-        try rabbitmqctl(node: node, "add_vhost", vhost)
-        try rabbitmqctl(node: node, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-        defer { try? rabbitmqctl(node: node, "delete_vhost", vhost) }
-        func connect(_ name: String) async throws -> AMQPConnection {
-            try await AMQPConnection.connect(AMQPConnectionOptions(urls: [try AMQPURL("amqp://guest:guest@127.0.0.1:5672/\(vhost)")],
-                                                                   connectionName: name), logger: quiet)
-        }
-        let (pollerConnection, workerConnection, eventsConnection) = (try await connect("bench-poller"), try await connect("bench-worker"), try await connect("bench-events"))
-        let engine = CurlEngine(name: "bench-worker")
-        let worker = FetchWorker(
-            connection: workerConnection, catalog: catalog, store: try InboundStore(root: work.appendingPathComponent("store").path),
-            fetchers: ["GRAPH": GraphMailboxFetcher(clients: GraphClients(context: GraphContext(engine: engine, pacing: pacing, logger: quiet)))],
-            options: .init(concurrency: concurrency), logger: quiet)
-        let poller = Poller(connection: pollerConnection, catalog: catalog, options: .init(tick: 0.2), logger: quiet)
-        try await eventsConnection.declare(PipelineTopology.inbound)
-        try await eventsConnection.declare(PipelineTopology.defaultEventsQueue)
-
         let total = mailboxCount * perMailbox
-        let start = ContinuousClock.now
-        let group = ServiceGroup(configuration: .init(services: [poller, worker], logger: quiet))
-        let services = Task { try await group.run() }
+        let started = ContinuousClock.now
         var received = 0
-        for try await delivery in try await eventsConnection.consume(queue: PipelineNames.inboundQueue, prefetch: 1000) {
+        for try await delivery in pipeline.events {
             delivery.ack()
             received += 1
             if received == total { break }
         }
-        let elapsed = ContinuousClock.now - start
-        await group.triggerGracefulShutdown()
-        _ = await services.result
-        let stats = await sandbox.statistics()
-        for connection in [pollerConnection, workerConnection, eventsConnection] { await connection.close() }
-        engine.shutdown()
-        await running.stop()
+        let elapsed = ContinuousClock.now - started
+        let stats = await pipeline.sandbox.statistics()
+        await pipeline.stop()
         let graphRequests = stats.requests.filter { $0.key.contains(" /v1.0/") }
         return Result(messages: total,
                       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,

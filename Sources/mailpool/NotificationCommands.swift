@@ -120,7 +120,7 @@ struct NotificationWorkerCommand: AsyncParsableCommand {
                                                                  options: .init(sendWindow: sendWindow, filingAllowance: filingAllowance)),
                           "SMTP": SMTPNotificationSender(engine: context.engine)],
                 dedupe: dedupe,
-                rate: perMinute > 0 ? SendRateLimiter(connection: connection, perMinute: perMinute) : nil,
+                rate: perMinute > 0 ? SendRateLimiter(perMinute: perMinute) : nil,
                 options: .init(concurrency: concurrency, ladder: ladder,
                                validator: NotificationValidator(maxPayloadBytes: maxBytes, maxRecipients: maxRecipients),
                                deliveryLimit: deliveryLimit))]

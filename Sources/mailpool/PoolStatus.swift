@@ -33,8 +33,7 @@ struct PoolStatus: Encodable {
 
         struct Outbound: Encodable {
             let mailbox: String
-            let sentLastMinute: Int
-            let perMinute: Int
+            let active: Bool
             let lastDeadLetter: String?
         }
     }
@@ -77,7 +76,7 @@ struct PoolStatus: Encodable {
                 lines.append(text)
             }
             if let outbound = account.outbound {
-                lines.append("    outbound \(outbound.mailbox) \(outbound.sentLastMinute)/\(outbound.perMinute) sent in the last minute"
+                lines.append("    outbound \(outbound.mailbox) \(outbound.active ? "active" : "inactive")"
                              + (outbound.lastDeadLetter.map { "; last dead letter: \($0)" } ?? ""))
             }
         }
@@ -99,18 +98,15 @@ struct PoolStatusReader {
     let connection: AMQPConnection
     let management: ManagementAPI
     let catalog: AccountCatalog
-    let perMinute: Int
 
     func read() async throws -> PoolStatus {
         let now = Date()
         let queues = try await management.queues().filter { $0.name.hasPrefix("mailpool.") && !$0.name.hasPrefix("mailpool.lock.") }
-        let shown = queues.filter { !$0.name.hasPrefix("mailpool.rate.") }.map { queue in
+        let shown = queues.map { queue in
             PoolStatus.Queue(name: queue.name, ready: queue.messages_ready ?? 0, unacked: queue.messages_unacknowledged ?? 0,
                              consumers: queue.consumers ?? 0,
                              oldestAgeSeconds: queue.head_message_timestamp.map { max(0, now.timeIntervalSince1970 - $0) })
         }.sorted { $0.name < $1.name }
-        let sentLastMinute = Dictionary(uniqueKeysWithValues: queues.filter { $0.name.hasPrefix("mailpool.rate.") }
-            .map { ($0.name, $0.messages_ready ?? 0) })
 
         var reasons: [String: Int] = [:]
         var lastDeadLetter: [String: String] = [:]
@@ -141,9 +137,7 @@ struct PoolStatusReader {
                                        jobOutSince: state?.outstanding[key]?.issuedAt, restingUntil: state?.restingUntil[key])
             }
             if let outbound = account.outbound {
-                status.outbound = .init(mailbox: outbound.mailbox,
-                                        sentLastMinute: sentLastMinute[NotificationNames.rateQueue(sender: outbound.mailbox)] ?? 0,
-                                        perMinute: perMinute, lastDeadLetter: lastDeadLetter[account.name])
+                status.outbound = .init(mailbox: outbound.mailbox, active: outbound.active, lastDeadLetter: lastDeadLetter[account.name])
             }
             return status
         }

@@ -9,7 +9,7 @@ import MailpoolPipeline
 /// `mailpool status`: the pool at a glance, from any machine that reaches the broker: every mailpool
 /// queue (ready, unacked, consumers, oldest message), the dead letters by reason, the leading poller
 /// and its standbys, and per account the inbound side (from the poller's state) and the outbound side
-/// (sends in the last minute, the latest dead letter).
+/// (active or not, the latest dead letter).
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Shows the pool: queues, dead letters, pollers, accounts.")
 
@@ -19,7 +19,6 @@ struct StatusCommand: AsyncParsableCommand {
     var managementURL: String?
     @Flag(help: "Print JSON instead of tables.") var json = false
     @Option(help: "Refresh every N seconds until interrupted.") var watch: Double?
-    @Option(help: "Sends per minute per sender the notification workers allow (for the outbound column).") var perMinute = 30
 
     func run() async throws {
         let options = try broker.connectionOptions(name: "mailpool-status")
@@ -31,7 +30,7 @@ struct StatusCommand: AsyncParsableCommand {
         let engine = CurlEngine(name: "mailpool-status")
         defer { engine.shutdown() }
         let reader = PoolStatusReader(connection: connection, management: ManagementAPI(base: management, vhost: url.vhost, engine: engine),
-                                      catalog: catalog, perMinute: perMinute)
+                                      catalog: catalog)
         repeat {
             let status = try await reader.read()
             if watch != nil { print("\u{1B}[2J\u{1B}[H", terminator: "") }

@@ -29,9 +29,10 @@ extension PipelineFixture {
     }
 
     /// Graph timings scaled down for tests: requests time out after 5 s, a draft's send leaves within
-    /// 2 s of its creation, and Graph files sent mail within `filingAllowance` seconds.
+    /// `sendWindow` (2) seconds of its creation, and Graph files sent mail within `filingAllowance` seconds.
     func startNotificationWorker(ladder: RetryLadder = RetryLadder(delays: [0.2, 0.4, 0.8]), rate: (perMinute: Int, window: Double)? = nil,
-                                 maxPayload: Int = 1 << 20, clientAttempts: Int = 3, filingAllowance: Double = 1) async throws {
+                                 maxPayload: Int = 1 << 20, clientAttempts: Int = 3, filingAllowance: Double = 1,
+                                 sendWindow: Double = 2) async throws {
         let engine = CurlEngine(name: "test-notifications")
         track(engine)
         let connection = try await connect("test-notification-worker")
@@ -42,9 +43,9 @@ extension PipelineFixture {
         let worker = NotificationWorker(
             connection: connection, catalog: try catalog(),
             senders: ["GRAPH": GraphNotificationSender(clients: GraphClients(context: context),
-                                                       options: .init(sendWindow: 2, filingAllowance: filingAllowance))],
+                                                       options: .init(sendWindow: sendWindow, filingAllowance: filingAllowance))],
             dedupe: try DedupeStore(root: directory.appendingPathComponent("dedupe").path),
-            rate: rate.map { SendRateLimiter(connection: connection, perMinute: $0.perMinute, windowSeconds: $0.window) },
+            rate: rate.map { SendRateLimiter(perMinute: $0.perMinute, windowSeconds: $0.window) },
             options: .init(concurrency: 32, ladder: ladder, validator: NotificationValidator(maxPayloadBytes: maxPayload)),
             logger: quiet)
         start(worker)

@@ -159,8 +159,9 @@ import Testing
         let fixture = try await PipelineFixture(mailboxes: 2)
         try fixture.writeNotificationAccounts()
         let connection = try await fixture.notificationConnection()
-        try await fixture.startNotificationWorker()
-        try await fixture.startNotificationWorker()
+        // Sends queue for the sender's 4 slots: give a draft's send the time to get one on a loaded machine.
+        try await fixture.startNotificationWorker(sendWindow: 30)
+        try await fixture.startNotificationWorker(sendWindow: 30)
         try await eventually(within: 30, "the workers did not start") {
             try await connection.queueInfo(NotificationNames.queue).consumerCount == 2
         }

@@ -50,12 +50,12 @@ import Testing
         let events = try await fixture.collectEvents()
         try await fixture.startPoller()
         try await fixture.startWorker()
-        try await eventually(within: 30, "the active account was not polled") { events.count == 5 }
+        try await eventually(within: 120, "the active account was not polled") { events.count == 5 }
         try await Task.sleep(for: .seconds(2))
         #expect(events.all.allSatisfy { $0.mailbox == on }, "an inactive account was polled")
 
         try fixture.writeAccounts(active: [on, off])
-        try await eventually(within: 30, "the newly active account was not polled") { events.count == 10 }
+        try await eventually(within: 120, "the newly active account was not polled") { events.count == 10 }
         #expect(events.all.filter { $0.mailbox == off }.count == 5)
         await fixture.stop()
     }

