@@ -26,9 +26,12 @@ public struct POP3Client: Sendable {
         }
     }
 
-    /// `RETR number`, streamed into `path`; returns the size.
+    /// `RETR number`, streamed into `path`; returns the size. Bounded by its pace (nothing for 60 s
+    /// fails), not its length, so that a large message on a slow link goes through.
     public func retrieve(_ number: Int, to path: String) async throws(LegacyMailError) -> Int {
-        try await perform(request(path: "/\(number)"), into: .file(path: path), command: "RETR \(number)").bodyLength
+        var request = request(path: "/\(number)")
+        (request.timeout, request.stallTimeout) = (0, 60)
+        return try await perform(request, into: .file(path: path), command: "RETR \(number)").bodyLength
     }
 
     /// `DELE number`: marks the message; it goes at ``commit()``.
