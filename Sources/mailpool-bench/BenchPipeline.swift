@@ -18,8 +18,7 @@ struct BenchPipeline {
     let events: AMQPConsumer
     private let running: RunningSandbox
     private let work: URL
-    private let vhost: String
-    private let node: String
+    private let vhost: BenchVirtualHost
     private let connections: [AMQPConnection]
     private let engine: CurlEngine
     private let group: ServiceGroup
@@ -47,16 +46,10 @@ struct BenchPipeline {
         var quiet = Logger(label: "bench")
         quiet.logLevel = .error
         let catalog = try AccountCatalog(path: accountsPath, environment: [:], logger: quiet)
-        self.node = node
-        let vhost = "mailpool-bench-\(UUID().uuidString.prefix(8).lowercased())"
+        let vhost = try BenchVirtualHost(node: node)
         self.vhost = vhost
-        try rabbitmqctl(node: node, "add_vhost", vhost)
-        try rabbitmqctl(node: node, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
         var connections: [AMQPConnection] = []
-        for name in ["bench-poller", "bench-worker", "bench-events"] {
-            connections.append(try await AMQPConnection.connect(AMQPConnectionOptions(
-                urls: [try AMQPURL("amqp://guest:guest@127.0.0.1:5672/\(vhost)")], connectionName: name), logger: quiet))
-        }
+        for name in ["bench-poller", "bench-worker", "bench-events"] { connections.append(try await vhost.connect(name)) }
         self.connections = connections
         let engine = CurlEngine(name: "bench-worker")
         self.engine = engine
@@ -79,7 +72,7 @@ struct BenchPipeline {
         for connection in connections { await connection.close() }
         engine.shutdown()
         await running.stop()
-        try? rabbitmqctl(node: node, "delete_vhost", vhost)
+        vhost.delete()
         try? FileManager.default.removeItem(at: work)
     }
 }

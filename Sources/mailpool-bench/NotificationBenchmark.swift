@@ -35,14 +35,10 @@ struct NotificationBenchmark: AsyncParsableCommand {
             #"{"name": "Notifier \#(index)", "useForNotification": \#(index == 0), "outbound": {"protocol": "GRAPH", "mailbox": "\#(mailbox)", "active": true, "tenantId": "\#(tenant)", "clientId": "\#(client)", "clientSecret": "\#(secret)", "authority": "\#(running.baseURL)", "graphBaseURL": "\#(running.baseURL)"}}"#
         }
         try #"{"accounts": [\#(entries.joined(separator: ","))]}"#.write(toFile: accounts, atomically: true, encoding: .utf8)
-        let vhost = "mailpool-bench-\(UUID().uuidString.prefix(8).lowercased())"
-        try rabbitmqctl(node: node, "add_vhost", vhost)
-        try rabbitmqctl(node: node, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-        defer { try? rabbitmqctl(node: node, "delete_vhost", vhost) }
-        let url = "amqp://guest:guest@127.0.0.1:5672/\(vhost)"
-        var quiet = Logger(label: "bench")
-        quiet.logLevel = .error
-        let connection = try await AMQPConnection.connect(AMQPConnectionOptions(urls: [try AMQPURL(url)], connectionName: "bench-enqueue"), logger: quiet)
+        let vhost = try BenchVirtualHost(node: node)
+        defer { vhost.delete() }
+        let url = vhost.url
+        let connection = try await vhost.connect("bench-enqueue")
         try await connection.declare(NotificationNames.topology(ladder: RetryLadder()))
 
         let worker = Process()

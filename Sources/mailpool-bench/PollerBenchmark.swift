@@ -28,15 +28,11 @@ struct PollerBenchmark: AsyncParsableCommand {
             #"{"name": "box\#(index)", "inbound": {"protocol": "GRAPH", "mailbox": "box\#(index)@contoso.example", "active": true, "tenantId": "\#(tenant)", "clientId": "\#(client)", "clientSecret": {"env": "BENCH_SECRET"}, "authority": "http://127.0.0.1:1", "graphBaseURL": "http://127.0.0.1:1", "pollIntervalSeconds": \#(interval)}}"#
         }
         try #"{"accounts": [\#(entries.joined(separator: ",\n"))]}"#.write(toFile: accounts, atomically: true, encoding: .utf8)
-        let vhost = "mailpool-bench-\(UUID().uuidString.prefix(8).lowercased())"
         let (queuesBefore, memoryBefore) = (try brokerQueueCount(node: node), try brokerMemory(node: node))
-        try rabbitmqctl(node: node, "add_vhost", vhost)
-        try rabbitmqctl(node: node, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-        defer { try? rabbitmqctl(node: node, "delete_vhost", vhost) }
-        let url = "amqp://guest:guest@127.0.0.1:5672/\(vhost)"
-        var quiet = Logger(label: "bench")
-        quiet.logLevel = .error
-        let connection = try await AMQPConnection.connect(AMQPConnectionOptions(urls: [try AMQPURL(url)], connectionName: "bench-worker"), logger: quiet)
+        let vhost = try BenchVirtualHost(node: node)
+        defer { vhost.delete() }
+        let url = vhost.url
+        let connection = try await vhost.connect("bench-worker")
         try await connection.declare(PipelineTopology.inbound)
 
         // The fastest worker: every job reported done and acked at once; when each mailbox got each job.

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Logging
+import MailpoolAMQP
 
 /// Runs `rabbitmqctl -n node arguments…` (the benchmarks make virtual hosts of their own with it);
 /// returns its output.
@@ -31,4 +33,28 @@ func brokerQueueCount(node: String) throws -> Int {
             .split(separator: "\n").count
     }
     return count
+}
+
+/// A RabbitMQ virtual host of the benchmark's own (guest may use it), and its AMQP URL on loopback.
+struct BenchVirtualHost {
+    let node: String
+    let name = "mailpool-bench-\(UUID().uuidString.prefix(8).lowercased())"
+    var url: String { "amqp://guest:guest@127.0.0.1:5672/\(name)" }
+
+    init(node: String) throws {
+        self.node = node
+        try rabbitmqctl(node: node, "add_vhost", name)
+        try rabbitmqctl(node: node, "set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    }
+
+    /// A connection to it, logging errors only.
+    func connect(_ connectionName: String) async throws -> AMQPConnection {
+        var quiet = Logger(label: "bench")
+        quiet.logLevel = .error
+        return try await AMQPConnection.connect(AMQPConnectionOptions(urls: [try AMQPURL(url)], connectionName: connectionName), logger: quiet)
+    }
+
+    func delete() {
+        _ = try? rabbitmqctl(node: node, "delete_vhost", name)
+    }
 }

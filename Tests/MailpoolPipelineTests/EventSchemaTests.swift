@@ -18,12 +18,7 @@ import Testing
         try await fixture.startPoller()
         try await fixture.startWorker()
         try await eventually(within: 30, "no events") { events.count == 2 }
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        let documents = fixture.directory.appendingPathComponent("events.json")
-        try encoder.encode(events.all).write(to: documents)
-        let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy/schemas/inbound-mail.schema.json").path
-        #expect(try validateWithPython(schema: schema, instances: documents.path) == "2 valid")
+        #expect(try validate(events.all, against: "inbound-mail", in: fixture.directory) == "2 valid")
         await fixture.stop()
     }
 
@@ -37,6 +32,17 @@ import Testing
                 "account 'Quality (Graph)': outbound.clientSecret: cannot read /run/secrets/quality-graph-secret"]
         }
     }
+}
+
+/// Validates `items` (encoded as the pool encodes them) against `deploy/schemas/<schema>.schema.json`;
+/// returns "N valid" or the errors.
+func validate(_ items: [some Encodable], against schema: String, in directory: URL) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    let documents = directory.appendingPathComponent("\(schema)-instances.json")
+    try encoder.encode(items).write(to: documents)
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy/schemas/\(schema).schema.json").path
+    return try validateWithPython(schema: path, instances: documents.path)
 }
 
 /// Runs `python3 -m jsonschema`-style validation of every instance in a JSON array file.
