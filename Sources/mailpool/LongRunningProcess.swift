@@ -28,8 +28,10 @@ struct LongRunningProcess {
         readiness.watchBroker { connection.isConnected }
         try await connection.declare(topology)
         readiness.set(.topologyDeclared)
-        try await ServiceGroup(configuration: .init(services: try make(connection, catalog), gracefulShutdownSignals: [.sigterm, .sigint],
-                                                    logger: Logger(label: "mailpool.\(name)"))).run()
+        var configuration = ServiceGroupConfiguration(services: try make(connection, catalog), gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: Logger(label: "mailpool.\(name)"))
+        configuration.maximumGracefulShutdownDuration = .milliseconds(Int(operations.shutdownGrace * 1000))
+        try await ServiceGroup(configuration: configuration).run()
         await connection.close()
     }
 }

@@ -15,7 +15,7 @@ struct NotifyCommand: AsyncParsableCommand {
 
     @OptionGroup var broker: BrokerOptions
     @OptionGroup var accounts: AccountsOptions
-    @Option(help: "Idempotency key (default: a new UUID).") var id = UUID().uuidString.lowercased()
+    @Option(help: "Idempotency key (default: a new UUID).") var id: String?
     @Option(help: "Sending account (default: the one marked useForNotification).") var account: String?
     @Option(help: "Recipient (repeatable).") var to: [String] = []
     @Option(help: "Cc recipient (repeatable).") var cc: [String] = []
@@ -30,6 +30,7 @@ struct NotifyCommand: AsyncParsableCommand {
     @Option(help: "The work queue's delivery limit, as the workers declare it.") var deliveryLimit = NotificationNames.defaultDeliveryLimit
 
     func run() async throws {
+        let id = self.id ?? UUID().uuidString.lowercased()
         func addresses(_ list: [String]) -> [NotificationRequest.Address]? {
             list.isEmpty ? nil : list.map { NotificationRequest.Address(address: $0) }
         }
@@ -103,6 +104,17 @@ struct NotificationWorkerCommand: AsyncParsableCommand {
     var filingAllowance = 60.0
     @OptionGroup var operations: OperationsOptions
 
+    func validate() throws {
+        guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
+        guard perMinute >= 0, requestQuota >= 0 else { throw ValidationError("--per-minute and --request-quota cannot be negative") }
+        guard deliveryLimit > 0, maxBytes > 0, maxRecipients > 0 else {
+            throw ValidationError("--delivery-limit, --max-bytes and --max-recipients must be at least 1")
+        }
+        guard sendWindow > 0, requestTimeout > 0, filingAllowance >= 0 else {
+            throw ValidationError("--send-window and --request-timeout must be positive, --filing-allowance not negative")
+        }
+    }
+
     func run() async throws {
         let delays = retryLadder.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard !delays.isEmpty, delays.allSatisfy({ $0 > 0 }) else { throw ValidationError("--retry-ladder needs positive numbers") }
@@ -162,7 +174,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Everything about one dead letter, its body included.")
         @OptionGroup var broker: BrokerOptions
-        @Argument var id: String
+        @Argument(help: "The dead letter's notification id (as `dlq list` shows it).") var id: String
 
         func run() async throws {
             guard let entry = try await DeadLetterCommand.withDeadLetters(broker, { try await $0.list() }).first(where: { $0.id == id }) else {
@@ -178,8 +190,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Moves dead letters back to the work queue, attempts reset.")
         @OptionGroup var broker: BrokerOptions
-        @Argument var id: String?
-        @Flag var all = false
+        @Argument(help: "The dead letter's notification id (as `dlq list` shows it).") var id: String?
+        @Flag(help: "Replay every dead letter.") var all = false
 
         func validate() throws {
             guard (id != nil) != all else { throw ValidationError("give an id or --all") }

@@ -15,6 +15,9 @@ struct OperationsOptions: ParsableArguments {
     @Option(help: "Lowest level logged: trace, debug, info, notice, warning, error, critical (default: $MAILPOOL_LOG_LEVEL, else info).")
     var logLevel: String?
 
+    @Option(help: "Seconds the work in progress may take to finish after SIGTERM before the process stops anyway; keep it under the orchestrator's grace period.")
+    var shutdownGrace = 50.0
+
     /// Sets up logs and metrics, and starts the metrics and health listener if a port is set.
     func start(readiness: Readiness) throws -> MetricsServer? {
         let environment = ProcessInfo.processInfo.environment

@@ -35,6 +35,11 @@ struct FetchWorkerCommand: AsyncParsableCommand {
     var defaultEventsQueue = false
     @OptionGroup var operations: OperationsOptions
 
+    func validate() throws {
+        guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
+        guard quarantineAfter > 0 else { throw ValidationError("--quarantine-after must be at least 1") }
+    }
+
     func run() async throws {
         let context = GraphContext()
         defer { context.engine.shutdown() }

@@ -82,7 +82,7 @@ import Glibc
         #expect(await get("\(api)/query?query=up%7Bjob%3D%22mailpool%22%7D").1.contains(#","1"]"#))
         #expect(await get("\(api)/rules").1.components(separatedBy: #""type":"alerting""#).count - 1 == 9)
 
-        worker.stop()
+        await worker.stop()
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         #expect(!lines.isEmpty)
         let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -133,12 +133,30 @@ import Glibc
         let table = try MailpoolProcess.run(["status", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL, environment: management)
         #expect(table.status == 0 && table.output.contains("NEEDS ATTENTION") && table.output.contains("leading:  mailpool-poller"))
         #expect(!table.output.contains("pipeline~old-secret") && !table.output.contains("guest:guest"))
-        leader.stop()
-        standby.stop()
+        await leader.stop()
+        await standby.stop()
         await fixture.stop()
     }
 
+    /// `--version`; a worker asked for no concurrency is refused by the parser with the reason, not by
+    /// a crash; `notify --help` shows no random default id.
+    @Test func theCommandLineRefusesNonsenseAndSaysItsVersion() throws {
+        let version = try MailpoolProcess.run(["--version"], amqpURL: "")
+        #expect(version.status == 0 && version.output.hasPrefix("mailpool "))
+        for command in ["fetch-worker", "notification-worker"] {
+            let refused = try run(MailpoolProcess.executable.path, command, "--concurrency", "0")
+            #expect(refused.status != 0 && refused.output.contains("--concurrency must be at least 1"), "\(command): \(refused.output)")
+        }
+        let help = try MailpoolProcess.run(["notify", "--help"], amqpURL: "")
+        #expect(help.output.contains("Idempotency key (default: a new UUID)."))
+        #expect(help.output.firstMatch(of: /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-/) == nil, "a random id in the help")
+    }
+
     private func run(_ arguments: String...) throws -> (status: Int32, output: String) {
+        try run(arguments)
+    }
+
+    private func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: arguments[0])

@@ -53,19 +53,20 @@ final class PipelineFixture: @unchecked Sendable {
 
     /// Writes the accounts file: one GRAPH account per mailbox (`box0` … named after the mailbox),
     /// Active when in `active`, polled every `interval` seconds; plus `extra` raw account JSON objects.
-    func writeAccounts(active: Set<String>, interval: Int = 1, extra: [String] = []) throws {
+    func writeAccounts(active: Set<String>, interval: Int = 1, batchSize: Int = 25, extra: [String] = []) throws {
         let accounts = mailboxes.map { mailbox in
             graphAccount(name: mailbox, mailbox: mailbox, client: Self.client, secret: Self.secret, active: active.contains(mailbox),
-                         interval: interval)
+                         interval: interval, batchSize: batchSize)
         } + extra
         try #"{"accounts": [\#(accounts.joined(separator: ",\n"))]}"#.write(toFile: accountsPath, atomically: true, encoding: .utf8)
     }
 
-    func graphAccount(name: String, mailbox: String, client: String, secret: String, active: Bool, interval: Int = 1) -> String {
+    func graphAccount(name: String, mailbox: String, client: String, secret: String, active: Bool, interval: Int = 1,
+                      batchSize: Int = 25) -> String {
         #"""
         {"name": "\#(name)", "inbound": {"protocol": "GRAPH", "mailbox": "\#(mailbox)", "active": \#(active),
           "tenantId": "\#(Self.tenant)", "clientId": "\#(client)", "clientSecret": "\#(secret)",
-          "authority": "\#(running.baseURL)", "graphBaseURL": "\#(running.baseURL)", "pollIntervalSeconds": \#(interval), "batchSize": 25}}
+          "authority": "\#(running.baseURL)", "graphBaseURL": "\#(running.baseURL)", "pollIntervalSeconds": \#(interval), "batchSize": \#(batchSize)}}
         """#
     }
 

@@ -61,10 +61,11 @@ struct MailpoolProcess {
         process.waitUntilExit()
     }
 
-    /// SIGTERM, then waits for the graceful stop.
-    func stop() {
+    /// SIGTERM, then waits for the graceful stop without blocking a thread of the test's executor (the
+    /// process may need the in-process sandbox, served on those threads, to finish its work).
+    func stop() async {
         process.terminate()
-        process.waitUntilExit()
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
     }
 }
 
