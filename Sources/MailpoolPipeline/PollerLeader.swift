@@ -29,6 +29,8 @@ final class PollerLeader: Sendable {
     private let nextDue = Mutex<[String: Date]>([:])
     private let reports: AMQPConsumer
     private let received = ReceivedReports()
+    /// Reports taken in whose state could not be written yet: acked after the next state is confirmed.
+    private let awaitingState = ReceivedReports()
     private let intake: Task<Void, Never>
 
     private init(connection: AMQPConnection, state: PollerState, options: Options, logger: Logger) async throws {
@@ -63,14 +65,15 @@ final class PollerLeader: Sendable {
     func stepDown() {
         reports.cancel()
         intake.cancel()
-        for delivery in received.take() { delivery.nack(requeue: true) }
+        for delivery in awaitingState.take() + received.take() { delivery.nack(requeue: true) }
     }
 
     /// One tick. Returns how many jobs were published.
     @discardableResult
     func tick(accounts: [EmailAccount], now: Date = Date()) async throws -> Int {
         let deliveries = received.take()
-        var changed = !deliveries.isEmpty
+        let applied = awaitingState.take() + deliveries
+        var changed = !applied.isEmpty
         let due: [FetchJob] = state.withLock { state in
             for delivery in deliveries {
                 if let report = try? FetchJob.decoder.decode(FetchReport.self, from: Data(delivery.body)) {
@@ -103,11 +106,22 @@ final class PollerLeader: Sendable {
             return jobs
         }
         if changed || !due.isEmpty {
-            try await connection.publish(OutgoingMessage(exchange: "", routingKey: PipelineNames.pollerStateQueue,
-                                                         body: state.withLock { $0.encoded() },
-                                                         properties: AMQPProperties(type: "PollerState")))
+            do {
+                try await connection.publish(OutgoingMessage(exchange: "", routingKey: PipelineNames.pollerStateQueue,
+                                                             body: state.withLock { $0.encoded() },
+                                                             properties: AMQPProperties(type: "PollerState")))
+            } catch {
+                // No job goes out that the written state does not hold, and no report is acked that it does not reflect.
+                state.withLock { state in
+                    for job in due where state.outstanding[job.mailbox.lowercased()]?.chainID == job.chainID {
+                        state.outstanding[job.mailbox.lowercased()] = nil
+                    }
+                }
+                awaitingState.add(contentsOf: applied)
+                throw error
+            }
         }
-        for delivery in deliveries { delivery.ack() }
+        for delivery in applied { delivery.ack() }
         try await publish(due)
         return due.count
     }
@@ -164,6 +178,10 @@ final class ReceivedReports: Sendable {
 
     func add(_ delivery: AMQPDelivery) {
         deliveries.withLock { $0.append(delivery) }
+    }
+
+    func add(contentsOf more: [AMQPDelivery]) {
+        deliveries.withLock { $0 += more }
     }
 
     /// Everything received so far, emptying the list.
