@@ -17,17 +17,17 @@ public struct FetchWorker: Service {
         public var concurrency: UInt16
         public var backoff: FailureBackoff
         /// How long a job waits before retrying when another job of this process holds its mailbox.
-        public var lockRetryDelay: Double
+        public var busyRetryDelay: Double
         /// Failures after which a message is set aside (quarantined).
         public var quarantineAfter: Int
         /// Declare ``PipelineTopology/defaultEventsQueue`` (for a pool whose consumers read it).
         public var defaultEventsQueue: Bool
 
-        public init(concurrency: UInt16 = 8, backoff: FailureBackoff = FailureBackoff(), lockRetryDelay: Double = 2,
+        public init(concurrency: UInt16 = 8, backoff: FailureBackoff = FailureBackoff(), busyRetryDelay: Double = 2,
                     quarantineAfter: Int = 3, defaultEventsQueue: Bool = false) {
             self.concurrency = concurrency
             self.backoff = backoff
-            self.lockRetryDelay = lockRetryDelay
+            self.busyRetryDelay = busyRetryDelay
             self.quarantineAfter = quarantineAfter
             self.defaultEventsQueue = defaultEventsQueue
         }
@@ -88,7 +88,7 @@ public struct FetchWorker: Service {
 
     private func retryLater(_ delivery: AMQPDelivery, logger: Logger, _ message: Logger.Message) async {
         logger.debug(message)
-        try? await Task.sleep(for: .milliseconds(Int(options.lockRetryDelay * 1000)))
+        try? await Task.sleep(for: .milliseconds(Int(options.busyRetryDelay * 1000)))
         delivery.nack(requeue: true)
     }
 

@@ -44,7 +44,7 @@ final class PollerLeader: Sendable {
         intake = Task {
             do {
                 for try await delivery in reports { received.add(delivery) }
-            } catch {}
+            } catch {}  // the consumer ends when the leader steps down or the connection closes
         }
     }
 
@@ -167,9 +167,6 @@ final class PollerLeader: Sendable {
         let sincePhase = ((nowMillis - phase) % intervalMillis + intervalMillis) % intervalMillis
         return Date(timeIntervalSince1970: Double(nowMillis - sincePhase + intervalMillis) / 1000)
     }
-
-    /// Mailboxes with a job out, for tests and status.
-    var jobsOut: Int { state.withLock { $0.outstanding.count } }
 }
 
 /// Reports delivered to the leader and not yet taken in by a tick.

@@ -99,7 +99,7 @@ final class PipelineFixture: @unchecked Sendable {
             connection: try await connect("test-worker"), catalog: try catalog(environment: environment), store: store,
             fetchers: ["GRAPH": GraphMailboxFetcher(clients: GraphClients(context: GraphContext(engine: engine))),
                        "IMAP4": IMAPMailboxFetcher(engine: engine), "POP3": POP3MailboxFetcher(engine: engine)],
-            options: .init(concurrency: concurrency, backoff: FailureBackoff(transient: 1, configuration: 3), lockRetryDelay: 0.2),
+            options: .init(concurrency: concurrency, backoff: FailureBackoff(transient: 1, configuration: 3), busyRetryDelay: 0.2),
             logger: logger)
         start(worker)
     }
