@@ -18,7 +18,7 @@ import Testing
         try await fixture.startPoller()
         try await fixture.startWorker()
         try await eventually(within: 30, "no events") { events.count == 2 }
-        #expect(try validate(events.all, against: "inbound-mail", in: fixture.directory) == "2 valid")
+        #expect(try await validate(events.all, against: "inbound-mail", in: fixture.directory) == "2 valid")
         await fixture.stop()
     }
 
@@ -36,17 +36,17 @@ import Testing
 
 /// Validates `items` (encoded as the pool encodes them) against `deploy/schemas/<schema>.schema.json`;
 /// returns "N valid" or the errors.
-func validate(_ items: [some Encodable], against schema: String, in directory: URL) throws -> String {
+func validate(_ items: [some Encodable], against schema: String, in directory: URL) async throws -> String {
     let encoder = JSONEncoder()
     encoder.dateEncodingStrategy = .iso8601
     let documents = directory.appendingPathComponent("\(schema)-instances.json")
     try encoder.encode(items).write(to: documents)
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy/schemas/\(schema).schema.json").path
-    return try validateWithPython(schema: path, instances: documents.path)
+    return try await validateWithPython(schema: path, instances: documents.path)
 }
 
 /// Runs `python3 -m jsonschema`-style validation of every instance in a JSON array file.
-func validateWithPython(schema: String, instances: String) throws -> String {
+func validateWithPython(schema: String, instances: String) async throws -> String {
     let script = """
     import json, sys, jsonschema
     schema = json.load(open(sys.argv[1]))
@@ -55,13 +55,6 @@ func validateWithPython(schema: String, instances: String) throws -> String {
     errors = [e.message for item in items for e in validator.iter_errors(item)]
     print("; ".join(errors) if errors else f"{len(items)} valid")
     """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script, schema, instances]
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    process.waitUntilExit()
-    return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return try await runProgram(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, schema, instances]).output
         .trimmingCharacters(in: .whitespacesAndNewlines)
 }

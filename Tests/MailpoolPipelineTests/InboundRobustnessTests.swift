@@ -35,7 +35,7 @@ import Testing
         let quarantined = try #require(events.allQuarantined.first)
         #expect(quarantined.graphID == poison && quarantined.attempts == 3 && quarantined.account == mailbox)
         #expect(quarantined.location == "mail folder mailpool-quarantine" && quarantined.reason.contains("500"))
-        #expect(try validate(events.allQuarantined, against: "inbound-quarantined", in: fixture.directory) == "1 valid")
+        #expect(try await validate(events.allQuarantined, against: "inbound-quarantined", in: fixture.directory) == "1 valid")
         #expect(try await fixture.sandbox.count(mailbox, folder: "inbox").total == 0)
         #expect(try await fixture.sandbox.count(mailbox, folder: "deleteditems") == (total: 99, unread: 0))
         #expect(try await fixture.sandbox.count(mailbox, folderNamed: "mailpool-quarantine") == (total: 1, unread: 1))
@@ -156,7 +156,7 @@ import Testing
         }
         try await fixture.drain()
         #expect(try await connection.queueInfo("coa.intake").messageCount == 20)
-        let queues = try PipelineFixture.rabbitmqctl("list_queues", "-p", fixture.vhost, "--quiet", "--no-table-headers", "name")
+        let queues = try await PipelineFixture.rabbitmqctl("list_queues", "-p", fixture.vhost, "--quiet", "--no-table-headers", "name")
         #expect(!queues.contains(PipelineNames.inboundQueue), "the default events queue exists: \(queues)")
         #expect(try await fixture.sandbox.count(mailbox, folder: "inbox").total == 0)
         await fixture.stop()

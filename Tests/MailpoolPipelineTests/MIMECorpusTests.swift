@@ -34,10 +34,10 @@ import Testing
         let attachments: [Attachment]
     }
 
-    @Test func summariesMatchPythonsEmailPackage() throws {
+    @Test func summariesMatchPythonsEmailPackage() async throws {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: Self.corpus))?.filter { $0.hasPrefix("msg_") && $0.hasSuffix(".txt") }.sorted() ?? []
         try #require(files.count > 40, "the corpus is missing: install Debian's libpython3.11-testsuite")
-        let reference = try JSONDecoder().decode([String: Reference].self, from: try python(files.map { "\(Self.corpus)/\($0)" }))
+        let reference = try JSONDecoder().decode([String: Reference].self, from: try await python(files.map { "\(Self.corpus)/\($0)" }))
         var differences: [String] = []
         var explainedSeen: Set<String> = []
         for file in files {
@@ -63,21 +63,14 @@ import Testing
         #expect(explainedSeen == Set(Self.explained.keys), "an explained difference no longer occurs: remove it")
     }
 
-    private func python(_ paths: [String]) throws -> Data {
-        let process = Process()
-        let output = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script] + paths
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "python3 \(Self.script) failed")
-        return data
+    private func python(_ paths: [String]) async throws -> Data {
+        let run = try await runProgram(URL(fileURLWithPath: "/usr/bin/env"), ["python3", Self.script] + paths)
+        try #require(run.status == 0, "python3 \(Self.script) failed")
+        return Data(run.output.utf8)
     }
 
     /// The header forms the corpus lacks, each checked against what Python reports for it.
-    @Test func encodedWordsQuotedCommasAndRFC2231Parameters() throws {
+    @Test func encodedWordsQuotedCommasAndRFC2231Parameters() async throws {
         let message = """
         From: =?utf-8?Q?Jos=C3=A9_P=C3=A9rez?= <jose@vendor.example>
         To: "Doe, John" <john@contoso.example>, =?iso-8859-1?B?Sm/rbA==?= <joel@contoso.example>, plain@contoso.example (Plain)
@@ -113,7 +106,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("headers-\(UUID().uuidString).eml").path
         try message.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let reference = try JSONDecoder().decode([String: Reference].self, from: try python([path])).values.first
+        let reference = try JSONDecoder().decode([String: Reference].self, from: try await python([path])).values.first
         let theirs = try #require(reference)
         let ours = try MIMESummary(file: path)
         #expect(ours.subject == "Certificate of analysis – lot 42 done" && ours.subject == theirs.subject)

@@ -54,7 +54,7 @@ import Testing
              "--send-window", "2", "--request-timeout", "5", "--filing-allowance", "6"], amqpURL: fixture.vhostURL)
         try await fixture.startNotificationWorker(ladder: Self.ladder, filingAllowance: 6)
         try await eventually(within: 120, "the worker process sent nothing") { await fixture.sentCounts().count >= Self.count * 15 / 100 }
-        try PipelineFixture.rabbitmqctl("close_all_connections", "--vhost", fixture.vhost, "chaos test")
+        try await PipelineFixture.rabbitmqctl("close_all_connections", "--vhost", fixture.vhost, "chaos test")
         try await eventually(within: 120, "nothing sent after the connections were closed") {
             await fixture.sentCounts().count >= Self.count * 35 / 100
         }

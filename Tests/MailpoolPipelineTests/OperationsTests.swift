@@ -15,9 +15,9 @@ import Glibc
 
     /// `promtool check rules` and `promtool test rules`: each alert fires on the series meant to fire
     /// it, with its labels and text, and not before its `for`.
-    @Test func alertRulesPassPromtool() throws {
-        #expect(try run("/usr/bin/promtool", "check", "rules", "\(Self.monitoring)/alerts.yml").status == 0)
-        let test = try run("/usr/bin/promtool", "test", "rules", "\(Self.monitoring)/alerts.test.yml")
+    @Test func alertRulesPassPromtool() async throws {
+        #expect(try await run("/usr/bin/promtool", "check", "rules", "\(Self.monitoring)/alerts.yml").status == 0)
+        let test = try await run("/usr/bin/promtool", "test", "rules", "\(Self.monitoring)/alerts.test.yml")
         #expect(test.status == 0, "\(test.output)")
     }
 
@@ -117,7 +117,7 @@ import Glibc
         var status: [String: Any] = [:]
         // The management API lists connections from statistics it gathers every 5 s.
         try await eventually(within: 60, "status never showed both accounts' outcomes and both pollers") {
-            let run = try MailpoolProcess.run(["status", "--json", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL,
+            let run = try await MailpoolProcess.run(["status", "--json", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL,
                                               environment: management)
             status = (try? JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]) ?? [:]
             let accounts = status["accounts"] as? [[String: Any]] ?? []
@@ -130,7 +130,7 @@ import Glibc
         #expect(Set(["mailpool.fetch", "mailpool.fetch.reports", "mailpool.poller.state", "mailpool.inbound.events"]).isSubset(of: Set(queues)))
         #expect((status["leadingPoller"] as? String)?.hasPrefix("mailpool-poller (") == true)
         #expect((status["standbyPollers"] as? [String])?.count == 1)
-        let table = try MailpoolProcess.run(["status", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL, environment: management)
+        let table = try await MailpoolProcess.run(["status", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL, environment: management)
         #expect(table.status == 0 && table.output.contains("NEEDS ATTENTION") && table.output.contains("leading:  mailpool-poller"))
         #expect(!table.output.contains("pipeline~old-secret") && !table.output.contains("guest:guest"))
         await leader.stop()
@@ -140,34 +140,21 @@ import Glibc
 
     /// `--version`; a worker asked for no concurrency is refused by the parser with the reason, not by
     /// a crash; `notify --help` shows no random default id.
-    @Test func theCommandLineRefusesNonsenseAndSaysItsVersion() throws {
-        let version = try MailpoolProcess.run(["--version"], amqpURL: "")
+    @Test func theCommandLineRefusesNonsenseAndSaysItsVersion() async throws {
+        let version = try await MailpoolProcess.run(["--version"], amqpURL: "")
         #expect(version.status == 0 && version.output.hasPrefix("mailpool "))
         for command in ["fetch-worker", "notification-worker"] {
-            let refused = try run(MailpoolProcess.executable.path, command, "--concurrency", "0")
+            let refused = try await run(MailpoolProcess.executable.path, command, "--concurrency", "0")
             #expect(refused.status != 0 && refused.output.contains("--concurrency must be at least 1"), "\(command): \(refused.output)")
         }
-        let help = try MailpoolProcess.run(["notify", "--help"], amqpURL: "")
+        let help = try await MailpoolProcess.run(["notify", "--help"], amqpURL: "")
         #expect(help.output.contains("Idempotency key (default: a new UUID)."))
         #expect(help.output.firstMatch(of: /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-/) == nil, "a random id in the help")
     }
 
-    private func run(_ arguments: String...) throws -> (status: Int32, output: String) {
-        try run(arguments)
-    }
-
-    private func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        let output = Pipe()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        process.standardOutput = output
-        process.standardError = output
+    private func run(_ arguments: String...) async throws -> (status: Int32, output: String) {
         try #require(FileManager.default.isExecutableFile(atPath: arguments[0]), "\(arguments[0]) is missing: install Debian's prometheus")
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        return try await runProgram(URL(fileURLWithPath: arguments[0]), Array(arguments.dropFirst()), mergingErrors: true)
     }
 }
 

@@ -42,8 +42,8 @@ final class PipelineFixture: @unchecked Sendable {
             mailboxes: (mailboxes + ["expired@contoso.example"]).map { .init(address: $0) })]))
         running = try await sandbox.start()
         vhost = "mailpool-pipeline-\(UUID().uuidString.prefix(8).lowercased())"
-        try Self.rabbitmqctl("add_vhost", vhost)
-        try Self.rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        try await Self.rabbitmqctl("add_vhost", vhost)
+        try await Self.rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailpool-pipeline-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         accountsPath = directory.appendingPathComponent("accounts.json").path
@@ -148,7 +148,7 @@ final class PipelineFixture: @unchecked Sendable {
         guard events != nil else { return }
         try await eventually(within: 60, "events still queued or unacknowledged after the drain") {
             // `messages` counts ready and unacknowledged ones: 0 means the collector holds every event.
-            let line = try Self.rabbitmqctl("list_queues", "-p", vhost, "--quiet", "--no-table-headers", "name", "messages")
+            let line = try await Self.rabbitmqctl("list_queues", "-p", vhost, "--quiet", "--no-table-headers", "name", "messages")
                 .split(separator: "\n").first { $0.hasPrefix(PipelineNames.inboundQueue + "\t") }
             return line?.split(separator: "\t").last == "0"
         }
@@ -162,24 +162,16 @@ final class PipelineFixture: @unchecked Sendable {
         for connection in connections { await connection.close() }
         for engine in engines { engine.shutdown() }
         await running.stop()
-        try? Self.rabbitmqctl("delete_vhost", vhost)
+        try? await Self.rabbitmqctl("delete_vhost", vhost)
         try? FileManager.default.removeItem(at: directory)
     }
 
     /// Runs rabbitmqctl against the test node; returns its output.
     @discardableResult
-    static func rabbitmqctl(_ arguments: String...) throws -> String {
-        let process = Process()
-        let output = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["rabbitmqctl", "-n", node] + arguments
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "rabbitmqctl \(arguments.joined(separator: " ")) failed: is RabbitMQ running?")
-        return text
+    static func rabbitmqctl(_ arguments: String...) async throws -> String {
+        let run = try await runProgram(URL(fileURLWithPath: "/usr/bin/env"), ["rabbitmqctl", "-n", node] + arguments)
+        try #require(run.status == 0, "rabbitmqctl \(arguments.joined(separator: " ")) failed: is RabbitMQ running?")
+        return run.output
     }
 }
 

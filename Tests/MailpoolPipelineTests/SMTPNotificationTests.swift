@@ -63,7 +63,7 @@ enum SMTPServer {
             try await group.waitForAll()
         }
         try await eventually(within: 120, "the worker sent little") { SMTPServer.accepted(prefix: prefix).count >= count / 4 }
-        try PipelineFixture.rabbitmqctl("close_all_connections", "--vhost", fixture.vhost, "chaos test")
+        try await PipelineFixture.rabbitmqctl("close_all_connections", "--vhost", fixture.vhost, "chaos test")
         let dead = DeadLetters(connection: try await fixture.connect("test-smtp-dlq"))
         try await eventually(within: 600, "the pool did not drain: \((try? fixture.queueDepths()) ?? [:])") {
             guard SMTPServer.accepted(prefix: prefix).count == count else { return false }

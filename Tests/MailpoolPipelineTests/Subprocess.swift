@@ -34,18 +34,9 @@ struct MailpoolProcess {
     }
 
     /// Runs `mailpool arguments…` to its end; returns its exit status and standard output.
-    static func run(_ arguments: [String], amqpURL: String, environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        let output = Pipe()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(extra.merging(["MAILPOOL_AMQP_URL": amqpURL]) { $1 }) { $1 }
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+    static func run(_ arguments: [String], amqpURL: String, environment extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        try await runProgram(executable, arguments,
+                             environment: ProcessInfo.processInfo.environment.merging(extra.merging(["MAILPOOL_AMQP_URL": amqpURL]) { $1 }) { $1 })
     }
 
     /// Peak resident memory so far (VmHWM), in bytes.
@@ -74,5 +65,27 @@ extension PipelineFixture {
     var vhostURL: String {
         let base = Self.amqpURL.components(separatedBy: "/").prefix(3).joined(separator: "/")
         return "\(base)/\(vhost)"
+    }
+}
+
+/// Runs a program to its end and returns its exit status and standard output (standard error too
+/// when `mergingErrors`). The wait happens on a thread of GCD's, never on one of the test executor's:
+/// those few threads also serve the in-process sandboxes, and a test blocking them starves every other.
+func runProgram(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
+                mergingErrors: Bool = false) async throws -> (status: Int32, output: String) {
+    let process = Process()
+    let output = Pipe()
+    process.executableURL = executable
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    process.standardOutput = output
+    process.standardError = mergingErrors ? output : FileHandle.nullDevice
+    try process.run()
+    return await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            continuation.resume(returning: (process.terminationStatus, text))
+        }
     }
 }
