@@ -77,7 +77,9 @@ import Testing
         let id = try await client.createDraft(from: SandboxFixture.mailbox, mail)
         let created = try await client.messages(withIdempotencyKey: "key-late", mailbox: SandboxFixture.mailbox)
         #expect(created.messages.map(\.id) == [id] && created.messages.allSatisfy(\.isDraft))
-        #expect(abs(created.now.timeIntervalSinceNow) < 5 && abs(created.messages[0].created.timeIntervalSinceNow) < 5)
+        // Graph's clock and the draft's creation are read (not zero, not hours off); a loaded machine may
+        // take seconds between the two calls.
+        #expect(abs(created.now.timeIntervalSinceNow) < 60 && abs(created.messages[0].created.timeIntervalSinceNow) < 60)
         try await client.sendDraft(mailbox: SandboxFixture.mailbox, id: id)
         #expect(try await client.messages(withIdempotencyKey: "key-late", mailbox: SandboxFixture.mailbox).messages.allSatisfy(\.isDraft))
         let deadline = ContinuousClock.now + .seconds(20)
