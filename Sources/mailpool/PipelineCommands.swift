@@ -12,11 +12,17 @@ struct PollerCommand: AsyncParsableCommand {
     @OptionGroup var broker: BrokerOptions
     @OptionGroup var accounts: AccountsOptions
     @OptionGroup var operations: OperationsOptions
+    @Option(help: "Seconds a mailbox's job may stay out before it is taken as lost and the mailbox polled again.")
+    var lease = 1800.0
+
+    func validate() throws {
+        guard lease > 0 else { throw ValidationError("--lease must be positive") }
+    }
 
     func run() async throws {
         try await LongRunningProcess(name: "poller", operations: operations, accounts: accounts, broker: broker,
                                      topology: PipelineTopology.inbound).run { connection, catalog in
-            [Poller(connection: connection, catalog: catalog)]
+            [Poller(connection: connection, catalog: catalog, options: .init(leaseSeconds: lease))]
         }
     }
 }
