@@ -7,6 +7,8 @@ actor MailboxGate {
     private let poolPacing: RequestPacing?
     private var limit: Int
     private var pacing: RequestPacing?
+    /// Processes the pool's limits are shared among (see ``share(among:)``).
+    private var sharedAmong = 1
     private var running: [String: Int] = [:]
     private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
     private var buckets: [String: TokenBucket] = [:]
@@ -24,9 +26,9 @@ actor MailboxGate {
     /// divided. Buckets start afresh with the new pace.
     func share(among processes: Int) {
         let processes = max(1, processes)
-        let newLimit = max(1, poolLimit / processes)
-        guard newLimit != limit || poolPacing.map({ max(1, $0.requestsPerWindow / processes) }) != pacing?.requestsPerWindow else { return }
-        limit = newLimit
+        guard processes != sharedAmong else { return }
+        sharedAmong = processes
+        limit = max(1, poolLimit / processes)
         pacing = poolPacing.map {
             RequestPacing(requestsPerWindow: max(1, $0.requestsPerWindow / processes), windowSeconds: $0.windowSeconds,
                           utilization: $0.utilization, burst: max(1, $0.burst / processes))

@@ -55,7 +55,7 @@ public struct FetchSession: Sendable {
     /// account, the server, the store, deactivation) ends the batch. Two message failures in a row
     /// end it too: that is more likely the server than two bad messages.
     public func process(_ message: MessageReference, into result: inout BatchResult, _ work: () async throws -> Void,
-                        setAside: (_ reason: String) async throws -> String) async throws {
+                        setAside: () async throws -> String) async throws {
         if let interruption = interruption() { throw interruption }
         do {
             try await work()
@@ -71,7 +71,7 @@ public struct FetchSession: Sendable {
                 if result.consecutiveFailures >= 2 { throw error }
                 return
             }
-            let location = try await setAside("\(error)")
+            let location = try await setAside()
             try await publishQuarantined(InboundQuarantinedEvent(
                 dedupeKey: message.dedupeKey, account: account.name, mailbox: inbound.mailbox, protocol: inbound.server.protocolName,
                 graphID: message.graphID, serverID: message.serverID, location: location, reason: "\(error)", attempts: failures,

@@ -41,7 +41,7 @@ public struct GraphMailboxFetcher: MailboxFetcher {
                     try await client.moveToDeletedItems(mailbox: mailbox, messageID: message.id)
                     try await client.markRead(mailbox: mailbox, messageID: message.id)
                 }
-            } setAside: { _ in
+            } setAside: {
                 let folder = try await client.mailFolder(named: quarantineFolderName, mailbox: mailbox)
                 try await client.move(mailbox: mailbox, messageID: message.id, to: folder)
                 return "mail folder \(quarantineFolderName)"

@@ -49,7 +49,7 @@ public struct IMAPMailboxFetcher: MailboxFetcher {
                             try await imap.delete(uid: uid)
                         }
                     }
-                } setAside: { _ in
+                } setAside: {
                     try? await imap.create(quarantineFolderName)  // fails when it exists; the move says if it does not
                     try await imap.move(uid: uid, to: quarantineFolderName)
                     return "IMAP folder \(quarantineFolderName)"
@@ -88,7 +88,7 @@ public struct POP3MailboxFetcher: MailboxFetcher {
                 }
                 try await session.deliver(event)
                 try await session.settle { try await pop3.delete(message.number) }
-            } setAside: { _ in
+            } setAside: {
                 "left on the POP3 server; its UIDL is skipped"
             }
         }

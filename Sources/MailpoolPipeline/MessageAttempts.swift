@@ -27,7 +27,8 @@ struct MessageAttempts: Sendable {
         unlink(path(".attempts", dedupeKey))
     }
 
-    /// Marks the message set aside, for protocols that leave it where it is (POP3).
+    /// Marks the message set aside and forgets its failures. POP3, which leaves a set-aside message
+    /// where it is, skips it by this mark; for the others it records what was done.
     func markQuarantined(_ dedupeKey: String) {
         FileManager.default.createFile(atPath: path(".quarantined", dedupeKey), contents: nil)
         clear(dedupeKey)
