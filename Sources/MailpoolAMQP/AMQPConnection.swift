@@ -125,6 +125,16 @@ public final class AMQPConnection: Sendable {
         return AMQPConsumer(queue: queue, registration: registration, inbox: inbox)
     }
 
+    /// Takes the next ready message of `queue` (basic.get with manual acknowledgement), or nil when none
+    /// is ready. Unlike a consumer's, these deliveries are not limited by a prefetch: a caller may hold
+    /// any number unsettled, one round trip each, which is how a queue is read through without
+    /// removing anything (settle them with ``AMQPDelivery/nack(requeue:multiple:)`` at the end). Each
+    /// connection has one channel for this; a lost connection or channel gives the held messages back
+    /// to the queue (``AMQPDelivery/isHeld`` turns false).
+    public func get(from queue: String) async throws -> AMQPDelivery? {
+        try await withCheckedThrowingContinuation { inbox.submit(.get(queue, $0)) }
+    }
+
     /// Closes the connection after outstanding confirms arrive (for at most 5 seconds); consumers end.
     public func close() async {
         await withCheckedContinuation { inbox.submit(.close($0)) }

@@ -32,9 +32,10 @@ public struct AMQPDelivery: Sendable {
     }
 
     /// Negative acknowledgement: with `requeue` the broker delivers the message again, otherwise it
-    /// is dead-lettered (or dropped when the queue has no dead-letter exchange).
-    public func nack(requeue: Bool) {
-        inbox.submit(.settle(receipt, .nack(requeue: requeue)))
+    /// is dead-lettered (or dropped when the queue has no dead-letter exchange). With `multiple`, every
+    /// earlier delivery of the same channel not yet settled is settled the same way, in one frame.
+    public func nack(requeue: Bool, multiple: Bool = false) {
+        inbox.submit(.settle(receipt, .nack(requeue: requeue, multiple: multiple)))
     }
 
     /// Rejects the message; as ``nack(requeue:)`` for a single message.

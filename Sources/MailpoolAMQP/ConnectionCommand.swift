@@ -10,6 +10,8 @@ enum ConnectionCommand: Sendable {
     /// Declares a queue without remembering it for recovery (exclusive locks must not come back by themselves).
     case declareTransient(QueueSpec, CheckedContinuation<Void, any Error>)
     case consume(ConsumerRegistration, CheckedContinuation<Void, any Error>)
+    /// basic.get on the connection's get channel.
+    case get(String, CheckedContinuation<AMQPDelivery?, any Error>)
     case cancelConsumer(String)
     /// Closes the connection; the continuation, if any, resumes once it is closed.
     case close(CheckedContinuation<Void, Never>?)
@@ -26,6 +28,8 @@ enum ConnectionCommand: Sendable {
             c.resume(throwing: error)
         case .declareTransient(_, let c):
             c.resume(throwing: error)
+        case .get(_, let c):
+            c.resume(throwing: error)
         case .cancelConsumer, .settle:
             break
         case .close(let c):
@@ -37,6 +41,7 @@ enum ConnectionCommand: Sendable {
 /// How a delivery is settled.
 enum Settlement: Sendable {
     case ack
-    case nack(requeue: Bool)
+    /// With `multiple`, also every earlier delivery on the channel not yet settled.
+    case nack(requeue: Bool, multiple: Bool)
     case reject(requeue: Bool)
 }

@@ -69,6 +69,10 @@ extension ConnectionLoop {
                     throw error
                 }
             }
+        case .get(let queue, let continuation):
+            try rpc(command, continuation) { () throws(AMQPError) in
+                try get(from: queue)
+            }
         case .cancelConsumer(let tag):
             try cancelConsumer(tag)
         case .close(let continuation):
@@ -125,8 +129,37 @@ extension ConnectionLoop {
         try session.consume(queue: registration.queue, tag: registration.tag, prefetch: registration.prefetch, on: channel)
     }
 
+    /// basic.get on ``getChannel``, opened on first use. A channel error there gives the held messages
+    /// back to the broker, so the channel's generation is dropped with them.
+    private func get(from queue: String) throws(AMQPError) -> AMQPDelivery? {
+        guard let session else { return nil }
+        if !getChannelOpen {
+            try session.openChannel(Self.getChannel)
+            getChannelOpen = true
+        }
+        if channelGeneration.current(Self.getChannel) == nil {
+            channelGeneration.set(Self.getChannel, nextGeneration)
+            nextGeneration += 1
+        }
+        let content: ContentAssembler.Content?
+        do throws(AMQPError) {
+            content = try session.get(queue: queue, on: Self.getChannel)
+        } catch .connectionLost(let reason) {
+            throw .connectionLost(reason)
+        } catch {
+            channelGeneration.remove(Self.getChannel)
+            throw error
+        }
+        guard let content, case .delivery(let tag, let redelivered, let exchange, let routingKey) = content.origin,
+              let generation = channelGeneration.current(Self.getChannel) else { return nil }
+        return AMQPDelivery(body: content.body, oversizedBody: nil, properties: content.properties, exchange: exchange,
+                            routingKey: routingKey, redelivered: redelivered,
+                            receipt: DeliveryReceipt(channel: Self.getChannel, generation: generation, deliveryTag: tag),
+                            inbox: inbox, generations: channelGeneration)
+    }
+
     private func freeConsumerChannel() -> UInt16 {
-        var channel = Self.publishChannel + 1
+        var channel = Self.getChannel + 1
         while consumerOnChannel[channel] != nil { channel += 1 }
         return channel
     }

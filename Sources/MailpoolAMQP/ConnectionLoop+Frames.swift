@@ -59,7 +59,7 @@ extension ConnectionLoop {
             guard let registration = consumerOnChannel[content.channel], !registration.cancelled,
                   let generation = channelGeneration.current(content.channel) else {
                 // Nobody listens any more: give it back to the queue at once.
-                try session?.settle(.nack(requeue: true), deliveryTag: tag, on: content.channel)
+                try session?.settle(.nack(requeue: true, multiple: false), deliveryTag: tag, on: content.channel)
                 return
             }
             registration.continuation.yield(AMQPDelivery(

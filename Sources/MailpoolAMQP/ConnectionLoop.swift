@@ -9,10 +9,12 @@ import Synchronization
 /// library calls this loop makes at least every half second) and recovery after the connection is lost.
 ///
 /// Channel layout on every connection: 1 for declarations and other synchronous calls, 2 for publishing
-/// in confirm mode, 3 and up for one consumer each, so that an error on one never disturbs the others.
+/// in confirm mode, 3 for basic.get (opened on first use), 4 and up for one consumer each, so that an
+/// error on one never disturbs the others.
 final class ConnectionLoop: @unchecked Sendable {
     static let controlChannel: UInt16 = 1
     static let publishChannel: UInt16 = 2
+    static let getChannel: UInt16 = 3
     static let pollMilliseconds: Int32 = 500
 
     let options: AMQPConnectionOptions
@@ -33,6 +35,7 @@ final class ConnectionLoop: @unchecked Sendable {
     /// Commands that wait for a connection, in submission order.
     var deferred: [ConnectionCommand] = []
     var closeRequests: [CheckedContinuation<Void, Never>?] = []
+    var getChannelOpen = false
     private var nextNode = 0
 
     init(options: AMQPConnectionOptions, topology: Topology, inbox: CommandInbox,
@@ -172,6 +175,7 @@ final class ConnectionLoop: @unchecked Sendable {
         assembler.reset()
         consumerOnChannel.removeAll()
         channelGeneration.removeAll()
+        getChannelOpen = false
         for registration in consumers.values { registration.channel = 0 }
     }
 
@@ -216,11 +220,12 @@ final class ConnectionStatistics: Sendable {
     private let up = Atomic<Bool>(false)
 
     /// A connection was established; after the first, that is a reconnect
-    /// (`mailpool_amqp_reconnects_total{connection}`).
+    /// (`mailpool_amqp_reconnects_total{connection}`, exported at 0 from the first connection on). The
+    /// label is the name's part before any ` (`: `mailpool-fetch-worker`, not the host and pid.
     func connected(name: String) {
-        if connections.add(1, ordering: .relaxed).newValue > 1 {
-            Counter(label: "mailpool_amqp_reconnects_total", dimensions: [("connection", name)]).increment()
-        }
+        let label = name.range(of: " (").map { String(name[..<$0.lowerBound]) } ?? name
+        let reconnects = Counter(label: "mailpool_amqp_reconnects_total", dimensions: [("connection", label)])
+        if connections.add(1, ordering: .relaxed).newValue > 1 { reconnects.increment() }
         up.store(true, ordering: .relaxed)
     }
 

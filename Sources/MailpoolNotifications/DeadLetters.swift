@@ -1,114 +1,176 @@
 import Foundation
 import MailpoolAMQP
+import Synchronization
 
-/// Operator tooling for `mailpool.notifications.dead`: list and show what is there and why, replay
-/// messages to the work queue (with a publisher confirm, then an ack, so nothing is lost in the move),
-/// and purge.
+/// Operator tooling for `mailpool.notifications.dead`: read through the dead letters, replay some to
+/// the work queue (with a publisher confirm, then an ack, so nothing is lost in the move), and purge.
+///
+/// Reading goes through the queue with basic.get, holding every message unacked and giving them all
+/// back with one requeue per reader at the end: nothing is removed, nothing is copied, and memory stays
+/// that of a message per reader whatever the queue holds (a consumer's prefetch, at most 65,535, would
+/// stop there). A quorum queue answers each basic.get after a Raft commit, about 3 ms here; the readers,
+/// one per connection, wait for theirs together, so the broker commits them in batches. A lost
+/// connection gives every message its reader held back to the queue by itself.
 public struct DeadLetters: Sendable {
-    /// A dead-lettered notification as operators see it.
-    public struct Entry: Sendable {
-        public let id: String
-        public let reason: String
-        public let attempts: Int
-        public let firstError: String?
-        public let lastError: String?
-        public let deadAt: String?
-        public let errors: [String]
-        public let body: [UInt8]
-    }
+    let connections: [AMQPConnection]
 
-    let connection: AMQPConnection
-
+    /// Reads with one reader.
     public init(connection: AMQPConnection) {
-        self.connection = connection
+        self.init(connections: [connection])
     }
 
-    /// Every dead letter, oldest first. They stay in the queue.
-    public func list() async throws -> [Entry] {
-        try await visit { _ in false }.seen.map(Self.entry)
+    /// Reads with one reader per connection (at least one).
+    public init(connections: [AMQPConnection]) {
+        precondition(!connections.isEmpty, "at least one connection")
+        self.connections = connections
     }
 
-    /// Replays the dead letters `selected` chooses (all when nil) to the work queue with their attempt
-    /// history cleared; returns how many.
+    /// Reads the dead letters that are there when it starts, in queue order give or take the readers
+    /// working at once, and hands `each` those `filter` matches; stops after `limit` read when given.
+    /// They all stay in the queue. Returns how many were read and how many the queue held.
     @discardableResult
-    public func replay(where selected: (@Sendable (Entry) -> Bool)? = nil) async throws -> Int {
-        try await visit { delivery in
-            guard selected?(Self.entry(delivery)) ?? true else { return false }
-            var properties = delivery.properties
-            for header in [NotificationNames.Header.attempts, NotificationNames.Header.errors, NotificationNames.Header.firstError,
-                           NotificationNames.Header.lastError, NotificationNames.Header.firstFailedAt,
-                           NotificationNames.Header.lastFailedAt, NotificationNames.Header.deadReason, NotificationNames.Header.deadAt,
-                           "x-death", "x-first-death-reason", "x-first-death-queue", "x-first-death-exchange",
-                           "x-last-death-reason", "x-last-death-queue", "x-last-death-exchange"] {
-                properties.headers[header] = nil
+    public func forEach(matching filter: DeadLetterFilter = DeadLetterFilter(), limit: Int? = nil,
+                        _ each: (DeadLetterEntry) throws -> Void) async throws -> (read: Int, total: Int) {
+        let (entries, output) = AsyncThrowingStream.makeStream(of: DeadLetterEntry.self)
+        let total = try await connections[0].queueInfo(NotificationNames.deadQueue).messageCount
+        let reading = Task {
+            do {
+                let read = try await pass(total: total, limit: limit) { delivery, _ in
+                    let entry = DeadLetterEntry(delivery)
+                    if filter.matches(entry) { output.yield(entry) }
+                    return false
+                }
+                output.finish()
+                return read
+            } catch {
+                output.finish(throwing: error)
+                throw error
             }
-            properties.headers[NotificationNames.Header.replayed] = .bool(true)
-            try await connection.publish(OutgoingMessage(exchange: "", routingKey: NotificationNames.queue, body: delivery.body,
-                                                         properties: properties))
+        }
+        for try await entry in entries { try each(entry) }
+        return (try await reading.value, total)
+    }
+
+    /// The dead letters `filter` matches (kept in memory: for small queues and tests).
+    public func list(matching filter: DeadLetterFilter = DeadLetterFilter()) async throws -> [DeadLetterEntry] {
+        var entries: [DeadLetterEntry] = []
+        try await forEach(matching: filter) { entries.append($0) }
+        return entries
+    }
+
+    /// Replays the dead letters `filter` matches to the work queue with their attempt history cleared;
+    /// returns how many. Each is acked only after its copy is confirmed. A replayed notification is sent
+    /// even if its ID is in the dedupe record.
+    @discardableResult
+    public func replay(matching filter: DeadLetterFilter = DeadLetterFilter()) async throws -> Int {
+        let replayed = Tally(0)
+        let total = try await connections[0].queueInfo(NotificationNames.deadQueue).messageCount
+        try await pass(total: total, limit: nil) { delivery, connection in
+            guard filter.matches(DeadLetterEntry(delivery)) else { return false }
+            try await connection.publish(Self.replayed(delivery))
+            delivery.ack()
+            replayed.add(1)
             return true
-        }.taken.count
+        }
+        return replayed.value
     }
 
     /// Deletes every dead letter; returns how many.
     @discardableResult
     public func purge() async throws -> Int {
-        try await connection.purgeQueue(NotificationNames.deadQueue)
+        try await connections[0].purgeQueue(NotificationNames.deadQueue)
     }
 
-    /// Goes through every message in the dead-letter queue: those `take` returns true for are acked
-    /// (removed), the others are put back. Returns all seen, and which were taken.
-    private func visit(_ take: @Sendable (AMQPDelivery) async throws -> Bool) async throws -> (seen: [AMQPDelivery], taken: [AMQPDelivery]) {
-        let count = try await connection.queueInfo(NotificationNames.deadQueue).messageCount
-        guard count > 0 else { return ([], []) }
-        let consumer = try await connection.consume(queue: NotificationNames.deadQueue, prefetch: UInt16(min(count, 10_000)))
-        var seen: [AMQPDelivery] = []
-        var taken: [AMQPDelivery] = []
-        for try await delivery in consumer {
-            seen.append(delivery)
-            if try await take(delivery) {
-                taken.append(delivery)
-                delivery.ack()
+    /// The work-queue copy of a dead letter: same body and properties, attempt history cleared.
+    private static func replayed(_ delivery: AMQPDelivery) -> OutgoingMessage {
+        var properties = delivery.properties
+        for header in [NotificationNames.Header.attempts, NotificationNames.Header.errors, NotificationNames.Header.firstError,
+                       NotificationNames.Header.lastError, NotificationNames.Header.firstFailedAt,
+                       NotificationNames.Header.lastFailedAt, NotificationNames.Header.deadReason, NotificationNames.Header.deadAt,
+                       NotificationNames.Header.account,
+                       "x-death", "x-first-death-reason", "x-first-death-queue", "x-first-death-exchange",
+                       "x-last-death-reason", "x-last-death-queue", "x-last-death-exchange"] {
+            properties.headers[header] = nil
+        }
+        properties.headers[NotificationNames.Header.replayed] = .bool(true)
+        return OutgoingMessage(exchange: "", routingKey: NotificationNames.queue, body: delivery.body, properties: properties)
+    }
+
+    /// One pass: every reader takes messages one by one, holding each, until `min(total, limit)` are
+    /// taken or the queue has none ready. Those `take` returns true for it has settled; once every
+    /// reader is done (so that none takes a message another gave back) each gives the rest back with one
+    /// requeue. Returns how many were read.
+    private func pass(total: Int, limit: Int?,
+                      _ take: @escaping @Sendable (AMQPDelivery, AMQPConnection) async throws -> Bool) async throws -> Int {
+        let left = Tally(min(total, limit ?? total))
+        let readers = try await withThrowingTaskGroup(of: Reader.self) { group in
+            for connection in connections {
+                group.addTask {
+                    var reader = Reader()
+                    while left.takeOne(),
+                          let delivery = try await connection.get(from: NotificationNames.deadQueue) {
+                        reader.read += 1
+                        if try await !take(delivery, connection) {
+                            reader.lastKept = delivery
+                            reader.kept += 1
+                        }
+                    }
+                    return reader
+                }
             }
-            if seen.count == count { break }
+            return try await group.reduce(into: []) { $0.append($1) }
         }
-        // Cancel first: the owner thread sends commands in order, so the broker stops delivering to this
-        // consumer before the put-back messages are ready again.
-        consumer.cancel()
-        for delivery in seen where !taken.contains(where: { $0.deliveryID == delivery.deliveryID }) {
-            delivery.nack(requeue: true)
-        }
-        // Settling is asynchronous: wait until the put-back messages are ready again, so that the next
-        // look at the queue sees them all.
-        let deadline = ContinuousClock.now + .seconds(5)
-        while try await connection.queueInfo(NotificationNames.deadQueue).messageCount < seen.count - taken.count,
+        guard readers.allSatisfy({ $0.lastKept?.isHeld ?? true }) else { throw DeadLetterError.interrupted }
+        for reader in readers { reader.lastKept?.nack(requeue: true, multiple: true) }
+        // Settling is asynchronous: wait until the kept messages are ready again, so that the next look
+        // at the queue sees them all.
+        let read = readers.reduce(0) { $0 + $1.read }, kept = readers.reduce(0) { $0 + $1.kept }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await connections[0].queueInfo(NotificationNames.deadQueue).messageCount < total - read + kept,
               ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        return (seen, taken)
+        return read
     }
 
-    /// The reason of a message the broker dead-lettered (its `x-first-death-reason`): `delivery_limit`
-    /// when workers kept dying or losing their connection holding it, `rejected` when a worker refused
-    /// it unread for its size.
-    private static func brokerReason(_ headers: AMQPTable) -> String {
-        switch headers["x-first-death-reason"]?.stringValue {
-        case "delivery_limit": "delivery-limit: delivered up to the work queue's delivery limit and never settled (a worker died or lost its connection each time)"
-        case "rejected": "oversized: refused unread, the body is over the worker's size limit"
-        case let other?: other
-        case nil: "-"
+    /// A count shared by the readers.
+    private final class Tally: Sendable {
+        private let count: Mutex<Int>
+
+        init(_ count: Int) {
+            self.count = Mutex(count)
+        }
+
+        var value: Int { count.withLock { $0 } }
+
+        func add(_ amount: Int) {
+            count.withLock { $0 += amount }
+        }
+
+        /// Takes one if any is left.
+        func takeOne() -> Bool {
+            count.withLock { count in
+                guard count > 0 else { return false }
+                count -= 1
+                return true
+            }
         }
     }
 
-    static func entry(_ delivery: AMQPDelivery) -> Entry {
-        let headers = delivery.properties.headers
-        return Entry(
-            id: delivery.properties.messageID ?? (try? JSONDecoder().decode(NotificationRequest.self, from: Data(delivery.body)))?.id ?? "-",
-            reason: headers[NotificationNames.Header.deadReason]?.stringValue ?? brokerReason(headers),
-            attempts: Int(headers[NotificationNames.Header.attempts]?.intValue ?? 0),
-            firstError: headers[NotificationNames.Header.firstError]?.stringValue,
-            lastError: headers[NotificationNames.Header.lastError]?.stringValue,
-            deadAt: headers[NotificationNames.Header.deadAt]?.stringValue,
-            errors: headers[NotificationNames.Header.errors]?.arrayValue?.compactMap(\.stringValue) ?? [],
-            body: delivery.body)
+    /// What one reader did: how many it read and kept (held, to give back), and the last one kept.
+    private struct Reader: Sendable {
+        var read = 0
+        var kept = 0
+        var lastKept: AMQPDelivery?
+    }
+}
+
+/// Why going through the dead letters stopped.
+public enum DeadLetterError: Error, CustomStringConvertible {
+    /// The connection was lost part way; the broker put every held dead letter back.
+    case interrupted
+
+    public var description: String {
+        "the connection to RabbitMQ was lost while reading the dead letters; they are all still there, run the command again"
     }
 }

@@ -52,6 +52,8 @@ public enum NotificationNames {
         public static let lastFailedAt = "x-mailpool-last-failed-at"
         public static let deadReason = "x-mailpool-dead-reason"
         public static let deadAt = "x-mailpool-dead-at"
+        /// The sending account of a dead letter, as the worker resolved it.
+        public static let account = "x-mailpool-account"
         /// Set on a notification put back because an earlier attempt's outcome was not known yet: its
         /// next attempt must find out before sending.
         public static let outcomePending = "x-mailpool-outcome-pending"

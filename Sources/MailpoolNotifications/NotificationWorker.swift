@@ -95,7 +95,7 @@ public struct NotificationWorker: Service {
         case .failure(let rejection):
             logger.error("notification rejected", metadata: ["reason": "\(rejection)", "mailpool.notification.id": "\(delivery.properties.messageID ?? "-")"])
             NotificationMetrics.deadLettered(account: "unknown", reason: .rejected)
-            await deadLetter(delivery, reason: rejection.description, error: nil, attempts: attempts)
+            await deadLetter(delivery, reason: rejection.description, account: nil, error: nil, attempts: attempts)
             return
         case .success(let valid):
             notification = valid
@@ -106,7 +106,8 @@ public struct NotificationWorker: Service {
         for (key, value) in notification.request.correlation ?? [:] { logger[metadataKey: "correlation.\(key)"] = "\(value)" }
         guard let sender = senders[notification.outbound.server.protocolName] else {
             NotificationMetrics.deadLettered(account: notification.account.name, reason: .unsupported)
-            await deadLetter(delivery, reason: "unsupported: \(notification.outbound.server.protocolName) sending is not available", error: nil, attempts: attempts)
+            await deadLetter(delivery, reason: "unsupported: \(notification.outbound.server.protocolName) sending is not available",
+                             account: notification.account.name, error: nil, attempts: attempts)
             return
         }
         await inFlight.exclusively(notification.request.id) {
@@ -183,8 +184,8 @@ public struct NotificationWorker: Service {
             let reason = switch failure {
             case .permanent: "permanent"
             case .outcomeUnknown: NotificationNames.outcomeUnknownReason
-            case .configuration: "account misconfigured after \(attempts) attempts"
-            case .transient: "retries exhausted after \(attempts) attempts"
+            case .configuration: "configuration: account misconfigured after \(attempts) attempts"
+            case .transient: "retries-exhausted: after \(attempts) attempts"
             }
             logger.error("notification dead-lettered", metadata: ["reason": "\(reason)", "error": "\(error)"])
             let metricReason: NotificationMetrics.Reason = switch failure {
@@ -196,7 +197,7 @@ public struct NotificationWorker: Service {
             NotificationMetrics.deadLettered(account: account, reason: metricReason)
             // The server may have it: once its dead letter is safe, the record keeps any copy of the
             // original (redelivered if this one's channel closed) from being sent again.
-            if await deadLetter(delivery, reason: reason, error: error, attempts: attempts), failure == .outcomeUnknown {
+            if await deadLetter(delivery, reason: reason, account: account, error: error, attempts: attempts), failure == .outcomeUnknown {
                 record(notification.request.id, logger: logger)
             }
             return
@@ -210,11 +211,12 @@ public struct NotificationWorker: Service {
 
     /// Moves the message to the dead-letter queue; false when it could not be published.
     @discardableResult
-    private func deadLetter(_ delivery: AMQPDelivery, reason: String, error: (any Error)?, attempts: Int) async -> Bool {
+    private func deadLetter(_ delivery: AMQPDelivery, reason: String, account: String?, error: (any Error)?, attempts: Int) async -> Bool {
         var headers = error.map { history(delivery, error: $0, attempts: attempts) } ?? delivery.properties.headers
         headers[NotificationNames.Header.attempts] = .int(Int64(attempts))
         headers[NotificationNames.Header.deadReason] = .string(reason)
         headers[NotificationNames.Header.deadAt] = .string(Date().formatted(.iso8601))
+        headers[NotificationNames.Header.account] = account.map { .string($0) }
         return await forward(delivery, to: NotificationNames.deadQueue, headers: headers)
     }
 

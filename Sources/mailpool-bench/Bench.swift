@@ -6,6 +6,6 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mailpool-bench",
         abstract: "Measures mailpool's throughput against real servers on this machine.",
-        subcommands: [AMQPBenchmark.self, GraphBenchmark.self, InboundBenchmark.self, NotificationBenchmark.self, PollerBenchmark.self, FairnessBenchmark.self]
+        subcommands: [AMQPBenchmark.self, GraphBenchmark.self, InboundBenchmark.self, NotificationBenchmark.self, PollerBenchmark.self, FairnessBenchmark.self, DeadLetterBenchmark.self]
     )
 }

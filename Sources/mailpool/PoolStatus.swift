@@ -41,6 +41,8 @@ struct PoolStatus: Encodable {
     let at: Date
     let queues: [Queue]
     let deadLettersByReason: [String: Int]
+    /// How many dead letters the breakdown counts: at most ``PoolStatusReader/deadLettersRead``.
+    let deadLettersCounted: Int
     let leadingPoller: String?
     let standbyPollers: [String]
     let accounts: [Account]
@@ -59,7 +61,8 @@ struct PoolStatus: Encodable {
             lines.append(pad(queue.name, 44) + pad("\(queue.ready)", 8, right: true) + pad("\(queue.unacked)", 9, right: true)
                          + pad("\(queue.consumers)", 11, right: true) + "  " + (queue.oldestAgeSeconds.map { "\(Int($0)) s" } ?? "n/a"))
         }
-        lines += ["", "DEAD LETTERS BY REASON"]
+        let total = queues.first { $0.name == NotificationNames.deadQueue }.map { $0.ready + $0.unacked } ?? 0
+        lines += ["", "DEAD LETTERS BY REASON" + (deadLettersCounted < total ? " (the oldest \(deadLettersCounted) of \(total))" : "")]
         lines += deadLettersByReason.isEmpty ? ["  none"] : deadLettersByReason.sorted { $0.key < $1.key }.map { "  \(pad($0.key, 40)) \($0.value)" }
         lines += ["", "POLLERS", "  leading:  \(leadingPoller ?? "NONE: no mailbox is being polled")"]
         lines += standbyPollers.map { "  standby:  \($0)" }
@@ -95,6 +98,11 @@ struct PoolStatus: Encodable {
 
 /// Gathers a ``PoolStatus`` from the broker (AMQP and the management API) and the accounts file.
 struct PoolStatusReader {
+    /// Dead letters read for the breakdown by reason: reading a quorum queue costs a Raft commit each
+    /// (about 3 ms), so a large queue is summarised from its oldest 1,000 (and says so), which keeps
+    /// `--watch` responsive.
+    static let deadLettersRead = 1_000
+
     let connection: AMQPConnection
     let management: ManagementAPI
     let catalog: AccountCatalog
@@ -111,13 +119,14 @@ struct PoolStatusReader {
         var reasons: [String: Int] = [:]
         var lastDeadLetter: [String: String] = [:]
         let defaultSender = catalog.defaultNotificationAccount?.name
+        var counted = 0
         if shown.contains(where: { $0.name == NotificationNames.deadQueue }) {
-            for entry in try await DeadLetters(connection: connection).list() {
-                let reason = entry.reason.split(separator: ":").first.map(String.init) ?? entry.reason
-                reasons[reason, default: 0] += 1
-                let account = (try? JSONSerialization.jsonObject(with: Data(entry.body)) as? [String: Any])?["account"] as? String ?? defaultSender
-                if let account { lastDeadLetter[account] = "\(entry.reason) (\(entry.deadAt ?? "?"))" }
-            }
+            counted = try await DeadLetters(connection: connection).forEach(limit: Self.deadLettersRead) { entry in
+                reasons[entry.reasonCode, default: 0] += 1
+                if let account = entry.account ?? defaultSender {
+                    lastDeadLetter[account] = "\(entry.reason) (\(entry.deadAt?.formatted(.iso8601) ?? "?"))"
+                }
+            }.read
         }
 
         let pollers = try await management.connections().filter { $0.client_properties?.connection_name?.hasPrefix("mailpool-poller") == true }
@@ -141,6 +150,6 @@ struct PoolStatusReader {
             }
             return status
         }
-        return PoolStatus(at: now, queues: shown, deadLettersByReason: reasons, leadingPoller: leading, standbyPollers: standbys, accounts: accounts)
+        return PoolStatus(at: now, queues: shown, deadLettersByReason: reasons, deadLettersCounted: counted, leadingPoller: leading, standbyPollers: standbys, accounts: accounts)
     }
 }

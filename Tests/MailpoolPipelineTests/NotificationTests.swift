@@ -94,7 +94,7 @@ import Testing
         let entry = try #require(try await dead.list().first)
         #expect(entry.id == "ladder")
         #expect(entry.attempts == 3)
-        #expect(entry.reason == "retries exhausted after 3 attempts")
+        #expect(entry.reason == "retries-exhausted: after 3 attempts")
         #expect(entry.errors.count == 3)
         #expect(entry.firstError?.contains("503") == true && entry.lastError != nil && entry.deadAt != nil)
         #expect(elapsed >= .milliseconds(1500), "the ladder's delays (0.5 s, 1 s) were not waited: \(elapsed)")

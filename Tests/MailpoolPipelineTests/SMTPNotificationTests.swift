@@ -138,7 +138,7 @@ enum SMTPServer {
         #expect(SMTPServer.accepted(prefix: prefix).values.allSatisfy { $0.count == 1 })
         // An operator who finds one lost replays it: it goes out again although its ID is recorded.
         let first = "\(prefix)-0"
-        #expect(try await dead.replay { $0.id == first } == 1)
+        #expect(try await dead.replay(matching: DeadLetterFilter(id: first)) == 1)
         try await eventually(within: 90, "the replayed notification was not sent") { SMTPServer.accepted(prefix: prefix)[first]?.count == 2 }
         await fixture.stop()
     }
@@ -155,7 +155,7 @@ enum SMTPServer {
         let entries = Dictionary(uniqueKeysWithValues: try await dead.list().map { ($0.id, $0) })
         #expect(entries["smtp-rejected"]?.reason == "permanent" && entries["smtp-rejected"]?.attempts == 1)
         #expect(entries["smtp-rejected"]?.lastError?.contains("550") == true)
-        #expect(entries["smtp-busy"]?.reason == "retries exhausted after 3 attempts")
+        #expect(entries["smtp-busy"]?.reason == "retries-exhausted: after 3 attempts")
         await fixture.stop()
 
         let wrong = try await PipelineFixture(mailboxes: 0)
@@ -166,7 +166,7 @@ enum SMTPServer {
         let wrongDead = DeadLetters(connection: wrongConnection)
         try await eventually(within: 90, "not dead-lettered") { try await wrongDead.list().count == 1 }
         let entry = try #require(try await wrongDead.list().first)
-        #expect(entry.reason == "account misconfigured after 3 attempts")
+        #expect(entry.reason == "configuration: account misconfigured after 3 attempts")
         #expect(entry.lastError?.contains("check the user name and password") == true)
         #expect(!entry.errors.joined().contains("not-the-password") && !String(decoding: entry.body, as: UTF8.self).contains("not-the-password"))
         await wrong.stop()

@@ -14,6 +14,7 @@ packages=(
   docker-compose         # validates docker-compose.yml offline (no engine runs here)
   libpython3.11-testsuite  # Python's real-world email messages, the MIME corpus test's input
   prometheus             # the server scrapes a worker in the operations test; promtool tests the alert rules
+  time                   # /usr/bin/time: the dead-letter benchmark reports the CLI's peak RSS with it
 )
 # Python tools the tests use: jsonschema (validates events against deploy/schemas), aiosmtpd (the test
 # SMTP server) and pika (runs the Python notification example).
