@@ -87,7 +87,7 @@ let package = Package(
         // Email accounts: the accounts file, its validation and reloading.
         .target(
             name: "MailpoolAccounts",
-            dependencies: ["MailpoolCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["MailpoolCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]
         ),
 
         // The inbound pipeline: poller, fetch workers, inbound store, events.

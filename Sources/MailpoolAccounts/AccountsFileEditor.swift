@@ -1,0 +1,112 @@
+import Crypto
+import Foundation
+import Logging
+
+/// One side of an account.
+public enum AccountSide: String, Sendable, CaseIterable, Codable {
+    case inbound, outbound
+}
+
+/// Changes an account's Active flags in the accounts file, as an operator editing it by hand would:
+/// only that `active` value changes, every other byte stays (order, spacing, secrets as written). The
+/// new text must validate as an accounts file; it replaces the old atomically (a temporary file beside
+/// it, then a rename, keeping its permissions), so a running pool's live reload sees either version
+/// whole. A symlinked path is followed and the file it names is replaced.
+public struct AccountsFileEditor: Sendable {
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// Sets `side` of `account` Active or not; returns false when it already was.
+    @discardableResult
+    public func setActive(_ active: Bool, account: String, side: AccountSide,
+                          environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Bool {
+        let (text, outline) = try read()
+        let sideNode = try Self.side(side, of: account, in: outline)
+        let replacement: String
+        let range: Range<Int>
+        if let flag = sideNode.member("active") {
+            guard outline.text(flag) != "\(active)" else { return false }
+            (replacement, range) = ("\(active)", flag.range)
+        } else {
+            guard active else { return false }  // absent means inactive
+            let brace = sideNode.range.lowerBound + 1
+            (replacement, range) = (#""active": true, "#, brace..<brace)
+        }
+        var bytes = outline.bytes
+        bytes.replaceSubrange(range, with: Array(replacement.utf8))
+        try replace(text: String(decoding: bytes, as: UTF8.self), original: text, environment: environment)
+        return true
+    }
+
+    /// A fingerprint of `side` of `account` as written, its `active` flag left out: a test result holds
+    /// while the fingerprint it was taken with matches. (SHA-256 of the members' text, so secrets written
+    /// inline count too; the results file gets the accounts file's permissions.)
+    public func fingerprint(account: String, side: AccountSide) throws -> String {
+        let (_, outline) = try read()
+        guard case .object(let members, _) = try Self.side(side, of: account, in: outline) else { return "" }
+        let canonical = members.filter { $0.key != "active" }.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\(outline.text($0.value))" }.joined(separator: "\n")
+        return SHA256.hash(data: Data(canonical.utf8)).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+
+    private func read() throws -> (String, JSONOutline) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw AccountsError(problems: ["cannot read the accounts file \(path)"])
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        do {
+            return (text, try JSONOutline(text))
+        } catch {
+            throw AccountsError(problems: ["\(path) is not JSON (at byte \(error.offset))"])
+        }
+    }
+
+    /// The object of `side` of the account named `account`.
+    private static func side(_ side: AccountSide, of account: String, in outline: JSONOutline) throws -> JSONOutline.Node {
+        guard case .array(let accounts, _)? = outline.root.member("accounts") else {
+            throw AccountsError(problems: ["the accounts file has no \"accounts\" list"])
+        }
+        guard let entry = accounts.first(where: { $0.member("name").flatMap(outline.string) == account }) else {
+            throw AccountsError(problems: ["no account named '\(account)'"])
+        }
+        guard let node = entry.member(side.rawValue), case .object = node else {
+            throw AccountsError(problems: ["account '\(account)' has no \(side.rawValue) side"])
+        }
+        return node
+    }
+
+    /// Validates `text` as an accounts file, then puts it in place of the file's current contents,
+    /// unless the file changed since it was read.
+    private func replace(text: String, original: String, environment: [String: String]) throws {
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+        let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString.prefix(8))")
+        let attributes = try FileManager.default.attributesOfItem(atPath: target.path)
+        guard FileManager.default.createFile(atPath: temporary.path, contents: Data(text.utf8),
+                                             attributes: [.posixPermissions: attributes[.posixPermissions] ?? 0o600]) else {
+            throw AccountsError(problems: ["cannot write beside \(target.path)"])
+        }
+        do {
+            var quiet = Logger(label: "mailpool.accounts")
+            quiet.logLevel = .critical
+            _ = try AccountCatalog.load(path: temporary.path, environment: environment, logger: quiet)
+            guard FileManager.default.contents(atPath: target.path).map({ String(decoding: $0, as: UTF8.self) }) == original else {
+                throw AccountsError(problems: ["\(path) changed while it was being edited; nothing was written, try again"])
+            }
+            guard rename(temporary.path, target.path) == 0 else {
+                throw AccountsError(problems: ["cannot replace \(target.path): \(String(cString: strerror(errno)))"])
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - count)) + self
+    }
+}
