@@ -2,15 +2,9 @@ import Foundation
 import MailpoolAMQP
 import Synchronization
 
-/// Operator tooling for `mailpool.notifications.dead`: read through the dead letters, replay some to
-/// the work queue (with a publisher confirm, then an ack, so nothing is lost in the move), and purge.
-///
-/// Reading goes through the queue with basic.get, holding every message unacked and giving them all
-/// back with one requeue per reader at the end: nothing is removed, nothing is copied, and memory stays
-/// that of a message per reader whatever the queue holds (a consumer's prefetch, at most 65,535, would
-/// stop there). A quorum queue answers each basic.get after a Raft commit, about 3 ms here; the readers,
-/// one per connection, wait for theirs together, so the broker commits them in batches. A lost
-/// connection gives every message its reader held back to the queue by itself.
+/// Operator tooling for `mailpool.notifications.dead`: read through the dead letters (a ``QueuePass``:
+/// nothing removed, memory of a message per reader), replay some to the work queue (with a publisher
+/// confirm, then an ack, so nothing is lost in the move), and purge.
 public struct DeadLetters: Sendable {
     let connections: [AMQPConnection]
 
@@ -32,23 +26,23 @@ public struct DeadLetters: Sendable {
     public func forEach(matching filter: DeadLetterFilter = DeadLetterFilter(), limit: Int? = nil,
                         _ each: (DeadLetterEntry) throws -> Void) async throws -> (read: Int, total: Int) {
         let (entries, output) = AsyncThrowingStream.makeStream(of: DeadLetterEntry.self)
-        let total = try await connections[0].queueInfo(NotificationNames.deadQueue).messageCount
+        let pass = QueuePass(queue: NotificationNames.deadQueue, connections: connections)
         let reading = Task {
             do {
-                let read = try await pass(total: total, limit: limit) { delivery, _ in
+                let counts = try await pass.run(limit: limit) { delivery, _ in
                     let entry = DeadLetterEntry(delivery)
                     if filter.matches(entry) { output.yield(entry) }
                     return false
                 }
                 output.finish()
-                return read
+                return counts
             } catch {
                 output.finish(throwing: error)
                 throw error
             }
         }
         for try await entry in entries { try each(entry) }
-        return (try await reading.value, total)
+        return try await reading.value
     }
 
     /// The dead letters `filter` matches (kept in memory: for small queues and tests).
@@ -63,13 +57,12 @@ public struct DeadLetters: Sendable {
     /// even if its ID is in the dedupe record.
     @discardableResult
     public func replay(matching filter: DeadLetterFilter = DeadLetterFilter()) async throws -> Int {
-        let replayed = Tally(0)
-        let total = try await connections[0].queueInfo(NotificationNames.deadQueue).messageCount
-        try await pass(total: total, limit: nil) { delivery, connection in
+        let replayed = Counter()
+        try await QueuePass(queue: NotificationNames.deadQueue, connections: connections).run { delivery, connection in
             guard filter.matches(DeadLetterEntry(delivery)) else { return false }
             try await connection.publish(Self.replayed(delivery))
             delivery.ack()
-            replayed.add(1)
+            replayed.add()
             return true
         }
         return replayed.value
@@ -96,81 +89,14 @@ public struct DeadLetters: Sendable {
         return OutgoingMessage(exchange: "", routingKey: NotificationNames.queue, body: delivery.body, properties: properties)
     }
 
-    /// One pass: every reader takes messages one by one, holding each, until `min(total, limit)` are
-    /// taken or the queue has none ready. Those `take` returns true for it has settled; once every
-    /// reader is done (so that none takes a message another gave back) each gives the rest back with one
-    /// requeue. Returns how many were read.
-    private func pass(total: Int, limit: Int?,
-                      _ take: @escaping @Sendable (AMQPDelivery, AMQPConnection) async throws -> Bool) async throws -> Int {
-        let left = Tally(min(total, limit ?? total))
-        let readers = try await withThrowingTaskGroup(of: Reader.self) { group in
-            for connection in connections {
-                group.addTask {
-                    var reader = Reader()
-                    while left.takeOne(),
-                          let delivery = try await connection.get(from: NotificationNames.deadQueue) {
-                        reader.read += 1
-                        if try await !take(delivery, connection) {
-                            reader.lastKept = delivery
-                            reader.kept += 1
-                        }
-                    }
-                    return reader
-                }
-            }
-            return try await group.reduce(into: []) { $0.append($1) }
-        }
-        guard readers.allSatisfy({ $0.lastKept?.isHeld ?? true }) else { throw DeadLetterError.interrupted }
-        for reader in readers { reader.lastKept?.nack(requeue: true, multiple: true) }
-        // Settling is asynchronous: wait until the kept messages are ready again, so that the next look
-        // at the queue sees them all.
-        let read = readers.reduce(0) { $0 + $1.read }, kept = readers.reduce(0) { $0 + $1.kept }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while try await connections[0].queueInfo(NotificationNames.deadQueue).messageCount < total - read + kept,
-              ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return read
-    }
-
-    /// A count shared by the readers.
-    private final class Tally: Sendable {
-        private let count: Mutex<Int>
-
-        init(_ count: Int) {
-            self.count = Mutex(count)
-        }
+    /// How many were replayed, counted by the readers.
+    private final class Counter: Sendable {
+        private let count = Mutex(0)
 
         var value: Int { count.withLock { $0 } }
 
-        func add(_ amount: Int) {
-            count.withLock { $0 += amount }
+        func add() {
+            count.withLock { $0 += 1 }
         }
-
-        /// Takes one if any is left.
-        func takeOne() -> Bool {
-            count.withLock { count in
-                guard count > 0 else { return false }
-                count -= 1
-                return true
-            }
-        }
-    }
-
-    /// What one reader did: how many it read and kept (held, to give back), and the last one kept.
-    private struct Reader: Sendable {
-        var read = 0
-        var kept = 0
-        var lastKept: AMQPDelivery?
-    }
-}
-
-/// Why going through the dead letters stopped.
-public enum DeadLetterError: Error, CustomStringConvertible {
-    /// The connection was lost part way; the broker put every held dead letter back.
-    case interrupted
-
-    public var description: String {
-        "the connection to RabbitMQ was lost while reading the dead letters; they are all still there, run the command again"
     }
 }

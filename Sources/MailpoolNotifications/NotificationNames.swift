@@ -14,7 +14,13 @@ public enum NotificationNames {
     /// The dead-letter reason of a notification whose server may have accepted it without saying so.
     public static let outcomeUnknownReason = "outcome-unknown"
 
-    /// The sliding window of one sender's sends.
+    /// Each worker's ``OutboundActivity`` snapshots, for `mailpool status`: a classic queue of at most
+    /// 512 (the oldest dropped), each kept an hour, whatever the number of accounts or workers.
+    public static let activityQueue = "mailpool.notifications.activity"
+
+    static let activityQueueSpec = QueueSpec(name: activityQueue, arguments: [
+        "x-queue-type": "classic", "x-max-length": .int(512), "x-overflow": "drop-head", "x-message-ttl": .int(3_600_000),
+    ])
 
     /// Deliveries of one notification (each a worker that died or lost its connection holding it)
     /// after which the broker dead-letters it with reason `delivery_limit`, instead of handing a
@@ -22,13 +28,13 @@ public enum NotificationNames {
     public static let defaultDeliveryLimit = 10
 
     /// The work queue (a quorum queue with a delivery limit, dead-lettering to the dead-letter queue),
-    /// the dead-letter queue, and one delay queue per step of `ladder`: a message waits there, holding
+    /// the dead-letter queue, the activity queue, and one delay queue per step of `ladder`: a message waits there, holding
     /// no worker, until its TTL sends it back to the work queue. The delay queues are durable classic
     /// queues: RabbitMQ 3.10's quorum queues expire messages only when something reads the queue, so a
     /// message could wait there forever. Every argument is explicit, so RabbitMQ 4's different
     /// defaults (a delivery limit of 20 on every quorum queue) change nothing.
     public static func topology(ladder: RetryLadder, deliveryLimit: Int = defaultDeliveryLimit) -> Topology {
-        Topology(queues: [workQueue(deliveryLimit: deliveryLimit), .quorum(deadQueue)] + ladder.delays.map { delay in
+        Topology(queues: [workQueue(deliveryLimit: deliveryLimit), .quorum(deadQueue), activityQueueSpec] + ladder.delays.map { delay in
             QueueSpec(name: retryQueue(delay: delay), arguments: [
                 "x-queue-type": "classic", "x-message-ttl": .int(Int64(delay * 1000)),
                 "x-dead-letter-exchange": "", "x-dead-letter-routing-key": .string(queue),

@@ -42,6 +42,7 @@ public struct NotificationWorker: Service {
     let options: Options
     let logger: Logger
     let inFlight = InFlightNotifications()
+    let activity: OutboundActivity
 
     /// `senders` by protocol name (GRAPH, SMTP); `rate` nil turns the per-sender limit off.
     public init(connection: AMQPConnection, catalog: AccountCatalog, senders: [String: any NotificationSender],
@@ -54,6 +55,7 @@ public struct NotificationWorker: Service {
         self.rate = rate
         self.options = options
         self.logger = logger
+        activity = OutboundActivity(perMinute: rate?.perMinute ?? 0)
     }
 
     public func run() async throws {
@@ -74,7 +76,11 @@ public struct NotificationWorker: Service {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
-        defer { sharing.cancel() }
+        let reporting = Task { [activity, connection] in await activity.publish(on: connection) }
+        defer {
+            sharing.cancel()
+            reporting.cancel()
+        }
         try await consumer.handleConcurrently(handle)
     }
 
@@ -134,6 +140,7 @@ public struct NotificationWorker: Service {
             case .sent:
                 logger.debug("sent", metadata: ["attempt": "\(attempts + 1)"])
                 NotificationMetrics.sent(account: notification.account.name, enqueuedAt: delivery.properties.timestamp)
+                activity.sent(account: notification.account.name)
             case .alreadySent:
                 logger.info("an earlier attempt was accepted; not sending again")
             }
@@ -173,6 +180,7 @@ public struct NotificationWorker: Service {
     private func failed(_ delivery: AMQPDelivery, notification: ValidatedNotification, error: any Error, attempts: Int,
                         logger: Logger) async {
         let failure = SendFailure(error)
+        activity.failed(account: notification.account.name, error: "\(error)")
         let account = notification.account.name
         let step: Int?
         switch failure {

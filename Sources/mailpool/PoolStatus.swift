@@ -3,6 +3,7 @@ import MailpoolAMQP
 import MailpoolAccounts
 import MailpoolNotifications
 import MailpoolPipeline
+import Synchronization
 
 /// What `mailpool status` shows.
 struct PoolStatus: Encodable {
@@ -34,6 +35,12 @@ struct PoolStatus: Encodable {
         struct Outbound: Encodable {
             let mailbox: String
             let active: Bool
+            /// Sends in the last minute, summed over the workers' latest snapshots.
+            let sentLastMinute: Int
+            /// The pool's limit per sender mailbox, as the workers report it (nil: none reported or no limit).
+            let perMinute: Int?
+            let lastError: String?
+            let lastErrorAt: Date?
             let lastDeadLetter: String?
         }
     }
@@ -79,8 +86,11 @@ struct PoolStatus: Encodable {
                 lines.append(text)
             }
             if let outbound = account.outbound {
-                lines.append("    outbound \(outbound.mailbox) \(outbound.active ? "active" : "inactive")"
-                             + (outbound.lastDeadLetter.map { "; last dead letter: \($0)" } ?? ""))
+                var text = "    outbound \(outbound.mailbox) \(outbound.active ? "active" : "inactive"); \(outbound.sentLastMinute)"
+                    + (outbound.perMinute.map { "/\($0)" } ?? "") + " sent in the last minute"
+                if let error = outbound.lastError { text += "; last error \(ago(outbound.lastErrorAt)): \(error)" }
+                if let dead = outbound.lastDeadLetter { text += "; last dead letter: \(dead)" }
+                lines.append(text)
             }
         }
         return lines.joined(separator: "\n")
@@ -135,6 +145,8 @@ struct PoolStatusReader {
         let standbys = pollers.filter { $0.name != owner }.compactMap { $0.client_properties?.connection_name }
 
         let state = try? await PollerState.read(from: connection)
+        let activity = OutboundActivity.latestPerWorker(try await activitySnapshots())
+        let recent = activity.filter { now.timeIntervalSince($0.at) < 60 }
         let accounts = catalog.accounts.map { account -> PoolStatus.Account in
             var status = PoolStatus.Account(name: account.name)
             if let inbound = account.inbound {
@@ -146,10 +158,40 @@ struct PoolStatusReader {
                                        jobOutSince: state?.outstanding[key]?.issuedAt, restingUntil: state?.restingUntil[key])
             }
             if let outbound = account.outbound {
-                status.outbound = .init(mailbox: outbound.mailbox, active: outbound.active, lastDeadLetter: lastDeadLetter[account.name])
+                let lastError = activity.compactMap { $0.accounts[account.name] }.filter { $0.lastError != nil }
+                    .max { ($0.lastErrorAt ?? .distantPast) < ($1.lastErrorAt ?? .distantPast) }
+                status.outbound = .init(mailbox: outbound.mailbox, active: outbound.active,
+                                        sentLastMinute: recent.reduce(0) { $0 + ($1.accounts[account.name]?.sentLastMinute ?? 0) },
+                                        perMinute: activity.first.flatMap { $0.perMinute > 0 ? $0.perMinute : nil },
+                                        lastError: lastError?.lastError, lastErrorAt: lastError?.lastErrorAt,
+                                        lastDeadLetter: lastDeadLetter[account.name])
             }
             return status
         }
         return PoolStatus(at: now, queues: shown, deadLettersByReason: reasons, deadLettersCounted: counted, leadingPoller: leading, standbyPollers: standbys, accounts: accounts)
+    }
+
+    /// The workers' activity snapshots (at most 512, read without removing any).
+    private func activitySnapshots() async throws -> [OutboundActivity.Snapshot] {
+        guard (try? await connection.queueInfo(NotificationNames.activityQueue)) != nil else { return [] }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let snapshots = Snapshots()
+        try await QueuePass(queue: NotificationNames.activityQueue, connections: [connection]).run { delivery, _ in
+            if let snapshot = try? decoder.decode(OutboundActivity.Snapshot.self, from: Data(delivery.body)) { snapshots.add(snapshot) }
+            return false
+        }
+        return snapshots.all
+    }
+}
+
+/// Snapshots gathered by a queue pass's reader.
+private final class Snapshots: Sendable {
+    private let list = Mutex<[OutboundActivity.Snapshot]>([])
+
+    var all: [OutboundActivity.Snapshot] { list.withLock { $0 } }
+
+    func add(_ snapshot: OutboundActivity.Snapshot) {
+        list.withLock { $0.append(snapshot) }
     }
 }

@@ -76,6 +76,18 @@ import Testing
             return expected.allSatisfy { seen[$0.0] == $0.1 }
         }
         #expect(await fixture.sentCounts().count == 20)
+
+        // `mailpool status` shows each sender's recent sends and its last error, from the workers' snapshots.
+        try await eventually(within: 60, "status never showed the senders' activity") {
+            let run = try await MailpoolProcess.run(["status", "--json", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL,
+                                                    environment: ["MAILPOOL_MANAGEMENT_URL": "http://guest:guest@127.0.0.1:15672"])
+            let status = (try? JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]) ?? [:]
+            let outbound = Dictionary((status["accounts"] as? [[String: Any]] ?? []).compactMap { account in
+                (account["outbound"] as? [String: Any]).map { (account["name"] as? String ?? "", $0) }
+            }) { $1 }
+            return (outbound["Notifier"]?["sentLastMinute"] as? Int ?? 0) > 0
+                && (outbound["Expired"]?["lastError"] as? String)?.contains("AADSTS7000222") == true
+        }
         #expect(try fixture.queueDepths()[NotificationNames.deadQueue] == 1)
         #expect(await prometheus.value(#"mailpool_notifications_dead_lettered_total{account="Expired",reason="configuration"}"#) == 1)
         #expect(await prometheus.value("sum(mailpool_graph_throttled_total)") == 1)
