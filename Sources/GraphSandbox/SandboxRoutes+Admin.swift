@@ -35,6 +35,8 @@ extension SandboxRoutes {
         }
 
         router.get("/_sandbox/stats") { _, _ -> Response in Self.encoded(await state.statistics()) }
+        // As mailpool's processes answer it, so that `mailpool health --port` checks the sandbox too.
+        router.get("/health/ready") { _, _ -> Response in Response(status: .ok) }
 
         router.delete("/_sandbox/tokens") { _, _ -> Response in
             await state.revokeTokens()

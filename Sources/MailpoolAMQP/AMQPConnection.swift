@@ -106,6 +106,13 @@ public final class AMQPConnection: Sendable {
         Self.confirmLatency.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
+    /// Publishes `messages` in their order, pipelined, and returns once the broker has confirmed them
+    /// all; throws as ``publish(_:)`` at the first failure, after which any of them may or may not
+    /// have been stored.
+    public func publish(_ messages: [OutgoingMessage]) async throws {
+        try await withCheckedThrowingContinuation { inbox.submit(.publishBatch(messages, $0)) }
+    }
+
     /// `mailpool_amqp_publish_confirm_seconds`: from publish to the broker's confirm.
     private static let confirmLatency = Metrics.Timer(label: "mailpool_amqp_publish_confirm_seconds")
 
@@ -123,16 +130,6 @@ public final class AMQPConnection: Sendable {
         registration.continuation.onTermination = { _ in inbox.submit(.cancelConsumer(tag)) }
         try await withCheckedThrowingContinuation { inbox.submit(.consume(registration, $0)) }
         return AMQPConsumer(queue: queue, registration: registration, inbox: inbox)
-    }
-
-    /// Takes the next ready message of `queue` (basic.get with manual acknowledgement), or nil when none
-    /// is ready. Unlike a consumer's, these deliveries are not limited by a prefetch: a caller may hold
-    /// any number unsettled, one round trip each, which is how a queue is read through without
-    /// removing anything (settle them with ``AMQPDelivery/nack(requeue:multiple:)`` at the end). Each
-    /// connection has one channel for this; a lost connection or channel gives the held messages back
-    /// to the queue (``AMQPDelivery/isHeld`` turns false).
-    public func get(from queue: String) async throws -> AMQPDelivery? {
-        try await withCheckedThrowingContinuation { inbox.submit(.get(queue, $0)) }
     }
 
     /// Closes the connection after outstanding confirms arrive (for at most 5 seconds); consumers end.

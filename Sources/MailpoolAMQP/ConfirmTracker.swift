@@ -2,7 +2,7 @@
 /// number, resolved by basic.ack / basic.nack (possibly `multiple`), and failed all together when the
 /// channel or connection goes away, so that no unconfirmed publish is ever reported as done.
 struct ConfirmTracker {
-    private var waiting: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+    private var waiting: [UInt64: ConfirmWaiter] = [:]
     /// Sequence number the next publish on the channel gets (the broker counts from 1).
     private(set) var nextSequence: UInt64 = 1
     /// Every sequence number below this one is settled.
@@ -13,8 +13,8 @@ struct ConfirmTracker {
 
     var inFlight: Int { waiting.count }
 
-    mutating func register(_ continuation: CheckedContinuation<Void, any Error>) {
-        waiting[nextSequence] = continuation
+    mutating func register(_ waiter: ConfirmWaiter) {
+        waiting[nextSequence] = waiter
         nextSequence += 1
     }
 
@@ -45,7 +45,7 @@ struct ConfirmTracker {
     }
 
     private mutating func settle(_ sequence: UInt64, multiple: Bool,
-                                 _ resolve: (CheckedContinuation<Void, any Error>) -> Void) {
+                                 _ resolve: (ConfirmWaiter) -> Void) {
         guard multiple else {
             waiting.removeValue(forKey: sequence).map(resolve)
             return
@@ -55,5 +55,53 @@ struct ConfirmTracker {
             waiting.removeValue(forKey: settled).map(resolve)
         }
         lowestUnsettled = sequence + 1
+    }
+}
+
+/// Who waits for a publish's confirm: one caller, or a batch's caller, resumed once every message of
+/// the batch is confirmed (or at the first failure).
+enum ConfirmWaiter {
+    case single(CheckedContinuation<Void, any Error>)
+    case batch(BatchConfirm)
+
+    func resume() {
+        switch self {
+        case .single(let continuation): continuation.resume()
+        case .batch(let batch): batch.confirmed()
+        }
+    }
+
+    func resume(throwing error: any Error) {
+        switch self {
+        case .single(let continuation): continuation.resume(throwing: error)
+        case .batch(let batch): batch.failed(error)
+        }
+    }
+}
+
+/// The confirms a batch of publishes waits for; used on the connection's thread only.
+final class BatchConfirm {
+    private var remaining: Int
+    private var continuation: CheckedContinuation<Void, any Error>?
+
+    init(count: Int, continuation: CheckedContinuation<Void, any Error>) {
+        remaining = count
+        self.continuation = continuation
+        if count == 0 { finish(nil) }
+    }
+
+    func confirmed() {
+        remaining -= 1
+        if remaining == 0 { finish(nil) }
+    }
+
+    func failed(_ error: any Error) {
+        finish(error)
+    }
+
+    private func finish(_ error: (any Error)?) {
+        guard let continuation else { return }
+        self.continuation = nil
+        if let error { continuation.resume(throwing: error) } else { continuation.resume() }
     }
 }

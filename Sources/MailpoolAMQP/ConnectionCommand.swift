@@ -1,6 +1,8 @@
 /// A request to the connection's owner thread. Each carries the continuation the caller waits on.
 enum ConnectionCommand: Sendable {
     case publish(OutgoingMessage, CheckedContinuation<Void, any Error>)
+    /// Publishes in order; the continuation resumes once all are confirmed.
+    case publishBatch([OutgoingMessage], CheckedContinuation<Void, any Error>)
     case settle(DeliveryReceipt, Settlement)
     case declare(Topology, CheckedContinuation<Void, any Error>)
     case inspectQueue(String, CheckedContinuation<QueueInfo, any Error>)
@@ -10,8 +12,6 @@ enum ConnectionCommand: Sendable {
     /// Declares a queue without remembering it for recovery (exclusive locks must not come back by themselves).
     case declareTransient(QueueSpec, CheckedContinuation<Void, any Error>)
     case consume(ConsumerRegistration, CheckedContinuation<Void, any Error>)
-    /// basic.get on the connection's get channel.
-    case get(String, CheckedContinuation<AMQPDelivery?, any Error>)
     case cancelConsumer(String)
     /// Closes the connection; the continuation, if any, resumes once it is closed.
     case close(CheckedContinuation<Void, Never>?)
@@ -19,7 +19,7 @@ enum ConnectionCommand: Sendable {
     /// Fails the waiting caller, if any, with `error`.
     func fail(_ error: AMQPError) {
         switch self {
-        case .publish(_, let c), .declare(_, let c), .deleteQueue(_, let c),
+        case .publish(_, let c), .publishBatch(_, let c), .declare(_, let c), .deleteQueue(_, let c),
              .deleteExchange(_, let c), .consume(_, let c):
             c.resume(throwing: error)
         case .inspectQueue(_, let c):
@@ -27,8 +27,6 @@ enum ConnectionCommand: Sendable {
         case .purgeQueue(_, let c):
             c.resume(throwing: error)
         case .declareTransient(_, let c):
-            c.resume(throwing: error)
-        case .get(_, let c):
             c.resume(throwing: error)
         case .cancelConsumer, .settle:
             break

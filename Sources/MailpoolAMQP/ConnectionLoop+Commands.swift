@@ -21,8 +21,14 @@ extension ConnectionLoop {
         switch command {
         case .publish(let message, let continuation):
             // Registered first: if sending fails, recovery fails it with the other unconfirmed ones.
-            confirms.register(continuation)
+            confirms.register(.single(continuation))
             try session.publish(message, on: Self.publishChannel)
+        case .publishBatch(let messages, let continuation):
+            let batch = BatchConfirm(count: messages.count, continuation: continuation)
+            for message in messages {
+                confirms.register(.batch(batch))
+                try session.publish(message, on: Self.publishChannel)
+            }
         case .settle(let receipt, let settlement):
             // A tag from a channel since closed would make the broker close this one; the message
             // was requeued when the old channel went away.
@@ -68,10 +74,6 @@ extension ConnectionLoop {
                     consumers[registration.tag] = nil
                     throw error
                 }
-            }
-        case .get(let queue, let continuation):
-            try rpc(command, continuation) { () throws(AMQPError) in
-                try get(from: queue)
             }
         case .cancelConsumer(let tag):
             try cancelConsumer(tag)
@@ -129,37 +131,8 @@ extension ConnectionLoop {
         try session.consume(queue: registration.queue, tag: registration.tag, prefetch: registration.prefetch, on: channel)
     }
 
-    /// basic.get on ``getChannel``, opened on first use. A channel error there gives the held messages
-    /// back to the broker, so the channel's generation is dropped with them.
-    private func get(from queue: String) throws(AMQPError) -> AMQPDelivery? {
-        guard let session else { return nil }
-        if !getChannelOpen {
-            try session.openChannel(Self.getChannel)
-            getChannelOpen = true
-        }
-        if channelGeneration.current(Self.getChannel) == nil {
-            channelGeneration.set(Self.getChannel, nextGeneration)
-            nextGeneration += 1
-        }
-        let content: ContentAssembler.Content?
-        do throws(AMQPError) {
-            content = try session.get(queue: queue, on: Self.getChannel)
-        } catch .connectionLost(let reason) {
-            throw .connectionLost(reason)
-        } catch {
-            channelGeneration.remove(Self.getChannel)
-            throw error
-        }
-        guard let content, case .delivery(let tag, let redelivered, let exchange, let routingKey) = content.origin,
-              let generation = channelGeneration.current(Self.getChannel) else { return nil }
-        return AMQPDelivery(body: content.body, oversizedBody: nil, properties: content.properties, exchange: exchange,
-                            routingKey: routingKey, redelivered: redelivered,
-                            receipt: DeliveryReceipt(channel: Self.getChannel, generation: generation, deliveryTag: tag),
-                            inbox: inbox, generations: channelGeneration)
-    }
-
     private func freeConsumerChannel() -> UInt16 {
-        var channel = Self.getChannel + 1
+        var channel = Self.publishChannel + 1
         while consumerOnChannel[channel] != nil { channel += 1 }
         return channel
     }

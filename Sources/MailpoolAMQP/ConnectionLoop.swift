@@ -9,12 +9,10 @@ import Synchronization
 /// library calls this loop makes at least every half second) and recovery after the connection is lost.
 ///
 /// Channel layout on every connection: 1 for declarations and other synchronous calls, 2 for publishing
-/// in confirm mode, 3 for basic.get (opened on first use), 4 and up for one consumer each, so that an
-/// error on one never disturbs the others.
+/// in confirm mode, 3 and up for one consumer each, so that an error on one never disturbs the others.
 final class ConnectionLoop: @unchecked Sendable {
     static let controlChannel: UInt16 = 1
     static let publishChannel: UInt16 = 2
-    static let getChannel: UInt16 = 3
     static let pollMilliseconds: Int32 = 500
 
     let options: AMQPConnectionOptions
@@ -35,7 +33,6 @@ final class ConnectionLoop: @unchecked Sendable {
     /// Commands that wait for a connection, in submission order.
     var deferred: [ConnectionCommand] = []
     var closeRequests: [CheckedContinuation<Void, Never>?] = []
-    var getChannelOpen = false
     private var nextNode = 0
 
     init(options: AMQPConnectionOptions, topology: Topology, inbox: CommandInbox,
@@ -175,7 +172,6 @@ final class ConnectionLoop: @unchecked Sendable {
         assembler.reset()
         consumerOnChannel.removeAll()
         channelGeneration.removeAll()
-        getChannelOpen = false
         for registration in consumers.values { registration.channel = 0 }
     }
 

@@ -1,4 +1,3 @@
-import CMailpoolShims
 import CRabbitMQ
 
 /// Synchronous broker operations on a channel, each checked with ``RabbitSession/check(_:channel:)``.
@@ -61,26 +60,6 @@ extension RabbitSession {
         let arena = CAllocationArena()
         amqp_basic_consume(state, channel, arena.bytes(queue), arena.bytes(tag), 0, 0, 0, amqp_empty_table)
         try check(amqp_get_rpc_reply(state), channel: channel)
-    }
-
-    /// basic.get with manual acknowledgement: the next ready message of `queue`, or nil when none is
-    /// ready. The message stays unacked, held by `channel`, until it is settled.
-    func get(queue: String, on channel: UInt16) throws(AMQPError) -> ContentAssembler.Content? {
-        let arena = CAllocationArena()
-        let reply = amqp_basic_get(state, channel, arena.bytes(queue), 0)
-        try check(reply, channel: channel)
-        guard reply.reply.id == MP_BASIC_GET_OK else { return nil }
-        // Copied before reading on: the method lives in memory the next frames may reuse.
-        let ok = reply.reply.decoded.assumingMemoryBound(to: amqp_basic_get_ok_t.self).pointee
-        let origin = ContentAssembler.Origin.delivery(deliveryTag: ok.delivery_tag, redelivered: ok.redelivered != 0,
-                                                      exchange: String(amqpBytes: ok.exchange),
-                                                      routingKey: String(amqpBytes: ok.routing_key))
-        var message = amqp_message_t()
-        try check(amqp_read_message(state, channel, &message, 0), channel: channel)
-        defer { amqp_destroy_message(&message) }
-        let body = message.body.len == 0 ? [] : Array(UnsafeRawBufferPointer(start: message.body.bytes, count: message.body.len))
-        return ContentAssembler.Content(channel: channel, origin: origin, properties: AMQPProperties(message.properties),
-                                        body: body, oversizedBody: nil)
     }
 
     func cancel(consumerTag: String, on channel: UInt16) throws(AMQPError) {

@@ -64,21 +64,25 @@ public struct QueueSpec: Sendable, Equatable {
         self.arguments = arguments
     }
 
+    /// The delivery limit that means none, on RabbitMQ 3.10 as on 4.x: RabbitMQ 4 gives a quorum queue
+    /// declared without `x-delivery-limit` a limit of 20 (a message returned 20 times is dropped, or
+    /// dead-lettered), and 3.10 takes 4's "unlimited", -1, as a limit it exceeds at the first return.
+    public static let noDeliveryLimit = Int(Int32.max)
+
     /// A durable quorum queue (`x-queue-type: quorum`), optionally dead-lettering rejected or expired
-    /// messages to `deadLetterExchange`, with a message TTL in milliseconds (retry-delay queues) and
-    /// a limit on redeliveries.
+    /// messages to `deadLetterExchange`, with a message TTL in milliseconds and a limit on deliveries
+    /// (always explicit, ``noDeliveryLimit`` by default, so that 3.10 and 4.x behave the same).
     public static func quorum(
         _ name: String,
         deadLetterExchange: String? = nil,
         deadLetterRoutingKey: String? = nil,
         messageTTL: Int? = nil,
-        deliveryLimit: Int? = nil
+        deliveryLimit: Int = noDeliveryLimit
     ) -> QueueSpec {
-        var arguments: AMQPTable = ["x-queue-type": "quorum"]
+        var arguments: AMQPTable = ["x-queue-type": "quorum", "x-delivery-limit": .int(Int64(deliveryLimit))]
         if let deadLetterExchange { arguments["x-dead-letter-exchange"] = .string(deadLetterExchange) }
         if let deadLetterRoutingKey { arguments["x-dead-letter-routing-key"] = .string(deadLetterRoutingKey) }
         if let messageTTL { arguments["x-message-ttl"] = .int(Int64(messageTTL)) }
-        if let deliveryLimit { arguments["x-delivery-limit"] = .int(Int64(deliveryLimit)) }
         return QueueSpec(name: name, arguments: arguments)
     }
 }

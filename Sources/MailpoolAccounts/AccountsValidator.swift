@@ -147,9 +147,9 @@ struct AccountsValidator {
             credential = nil
         }
         let authority = raw.authority ?? preset.0, graphBaseURL = raw.graphBaseURL ?? preset.1
-        for (name, url) in [("authority", authority), ("graphBaseURL", graphBaseURL)] where !Self.isProtected(url) {
-            problems.append("\(field).\(name): '\(url)' is not https:// (plain http:// is allowed only to a loopback address, "
-                            + "as it would send the client's credential in clear)")
+        for (name, url) in [("authority", authority), ("graphBaseURL", graphBaseURL)] where !isProtected(url) {
+            problems.append("\(field).\(name): '\(url)' is not https:// (plain http:// is allowed only to a loopback address "
+                            + "or a host named in MAILPOOL_ALLOW_HTTP_HOSTS, as it would send the client's credential in clear)")
             valid = false
         }
         guard valid, let credential else { return nil }
@@ -189,13 +189,16 @@ struct AccountsValidator {
                               deletedFolder: deletedFolder.isEmpty ? nil : deletedFolder, caFile: raw.caFile)
     }
 
-    /// https://, or http:// to a loopback address (a local stand-in such as the sandbox).
-    static func isProtected(_ url: String) -> Bool {
+    /// https://, or http:// to a loopback address or to a host the operator named in
+    /// `MAILPOOL_ALLOW_HTTP_HOSTS` (comma-separated): a local stand-in such as the sandbox, which in a
+    /// compose network is another host.
+    func isProtected(_ url: String) -> Bool {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), let host = components.host else {
             return false
         }
-        let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
-        return scheme == "https" || (scheme == "http" && loopback)
+        let allowed = (environment["MAILPOOL_ALLOW_HTTP_HOSTS"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let local = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]" || allowed.contains(host.lowercased())
+        return scheme == "https" || (scheme == "http" && local)
     }
 
     private mutating func resolve(_ reference: SecretReference, field: String) -> Secret? {

@@ -1,48 +1,31 @@
 import Foundation
 import MailpoolAMQP
-import Synchronization
+import Crypto
 
-/// Operator tooling for `mailpool.notifications.dead`: read through the dead letters (a ``QueuePass``:
-/// nothing removed, memory of a message per reader), replay some to the work queue (with a publisher
-/// confirm, then an ack, so nothing is lost in the move), and purge.
+/// Operator tooling for `mailpool.notifications.dead`: read through the dead letters (a ``QueuePass``,
+/// which moves each to the tail: nothing removed, memory of one window), replay some to the work queue
+/// (each replay copy confirmed before its dead letter is acked, so nothing is lost in the move), and
+/// purge. A pass drops a dead letter it has already seen in the same pass, byte for byte: the copy a
+/// pass interrupted between publishing and acking leaves behind.
 public struct DeadLetters: Sendable {
-    let connections: [AMQPConnection]
+    let connection: AMQPConnection
 
-    /// Reads with one reader.
     public init(connection: AMQPConnection) {
-        self.init(connections: [connection])
+        self.connection = connection
     }
 
-    /// Reads with one reader per connection (at least one).
-    public init(connections: [AMQPConnection]) {
-        precondition(!connections.isEmpty, "at least one connection")
-        self.connections = connections
-    }
-
-    /// Reads the dead letters that are there when it starts, in queue order give or take the readers
-    /// working at once, and hands `each` those `filter` matches; stops after `limit` read when given.
-    /// They all stay in the queue. Returns how many were read and how many the queue held.
+    /// Reads every dead letter that is there when it starts, oldest first, and hands `each` those
+    /// `filter` matches. They all stay in the queue, in their order. Returns how many were read.
     @discardableResult
-    public func forEach(matching filter: DeadLetterFilter = DeadLetterFilter(), limit: Int? = nil,
-                        _ each: (DeadLetterEntry) throws -> Void) async throws -> (read: Int, total: Int) {
-        let (entries, output) = AsyncThrowingStream.makeStream(of: DeadLetterEntry.self)
-        let pass = QueuePass(queue: NotificationNames.deadQueue, connections: connections)
-        let reading = Task {
-            do {
-                let counts = try await pass.run(limit: limit) { delivery, _ in
-                    let entry = DeadLetterEntry(delivery)
-                    if filter.matches(entry) { output.yield(entry) }
-                    return false
-                }
-                output.finish()
-                return counts
-            } catch {
-                output.finish(throwing: error)
-                throw error
-            }
+    public func forEach(matching filter: DeadLetterFilter = DeadLetterFilter(),
+                        _ each: (DeadLetterEntry) throws -> Void) async throws -> Int {
+        var seen = Set<DeadLetterFingerprint>()
+        return try await QueuePass(queue: NotificationNames.deadQueue, connection: connection).run { delivery in
+            guard seen.insert(DeadLetterFingerprint(delivery)).inserted else { return .drop }
+            let entry = DeadLetterEntry(delivery)
+            if filter.matches(entry) { try each(entry) }
+            return .keep
         }
-        for try await entry in entries { try each(entry) }
-        return try await reading.value
     }
 
     /// The dead letters `filter` matches (kept in memory: for small queues and tests).
@@ -53,25 +36,24 @@ public struct DeadLetters: Sendable {
     }
 
     /// Replays the dead letters `filter` matches to the work queue with their attempt history cleared;
-    /// returns how many. Each is acked only after its copy is confirmed. A replayed notification is sent
-    /// even if its ID is in the dedupe record.
+    /// returns how many. A replayed notification is sent even if its ID is in the dedupe record.
     @discardableResult
     public func replay(matching filter: DeadLetterFilter = DeadLetterFilter()) async throws -> Int {
-        let replayed = Counter()
-        try await QueuePass(queue: NotificationNames.deadQueue, connections: connections).run { delivery, connection in
-            guard filter.matches(DeadLetterEntry(delivery)) else { return false }
-            try await connection.publish(Self.replayed(delivery))
-            delivery.ack()
-            replayed.add()
-            return true
+        var seen = Set<DeadLetterFingerprint>()
+        var replayed = 0
+        try await QueuePass(queue: NotificationNames.deadQueue, connection: connection).run { delivery in
+            guard seen.insert(DeadLetterFingerprint(delivery)).inserted else { return .drop }
+            guard filter.matches(DeadLetterEntry(delivery)) else { return .keep }
+            replayed += 1
+            return .move(Self.replayed(delivery))
         }
-        return replayed.value
+        return replayed
     }
 
     /// Deletes every dead letter; returns how many.
     @discardableResult
     public func purge() async throws -> Int {
-        try await connections[0].purgeQueue(NotificationNames.deadQueue)
+        try await connection.purgeQueue(NotificationNames.deadQueue)
     }
 
     /// The work-queue copy of a dead letter: same body and properties, attempt history cleared.
@@ -88,15 +70,23 @@ public struct DeadLetters: Sendable {
         properties.headers[NotificationNames.Header.replayed] = .bool(true)
         return OutgoingMessage(exchange: "", routingKey: NotificationNames.queue, body: delivery.body, properties: properties)
     }
+}
 
-    /// How many were replayed, counted by the readers.
-    private final class Counter: Sendable {
-        private let count = Mutex(0)
+/// A dead letter's identity for spotting the duplicate an interrupted pass leaves: SHA-256 of its body,
+/// ID, reason, attempts and time of death, which a copy shares and two different dead letters do not
+/// (32 bytes kept per dead letter in a pass).
+struct DeadLetterFingerprint: Hashable {
+    let digest: [UInt8]
 
-        var value: Int { count.withLock { $0 } }
-
-        func add() {
-            count.withLock { $0 += 1 }
-        }
+    init(_ delivery: AMQPDelivery) {
+        let headers = delivery.properties.headers
+        let death = headers["x-death"]?.arrayValue?.first?.tableValue?["time"]?.intValue
+        let identity = [delivery.properties.messageID ?? "", headers[NotificationNames.Header.deadReason]?.stringValue ?? "",
+                        headers[NotificationNames.Header.deadAt]?.stringValue ?? "", "\(death ?? 0)",
+                        "\(headers[NotificationNames.Header.attempts]?.intValue ?? 0)"].joined(separator: "\u{0}")
+        var hash = SHA256()
+        hash.update(data: delivery.body)
+        hash.update(data: Array(identity.utf8))
+        digest = Array(hash.finalize())
     }
 }

@@ -7,7 +7,8 @@ import MailpoolNotifications
 /// `--count` dead letters (four reasons, three accounts, one a second over the last `--count`
 /// seconds), then runs the `mailpool dlq` commands over it as an operator would: list everything,
 /// list one reason, list one account since an hour ago, replay one reason. Each must see exactly
-/// what was put there; it prints each command's time and peak RSS, and fails on any difference.
+/// what was put there (the first listing in the order they were put there); it prints each command's
+/// time and peak RSS, and fails on any difference.
 struct DeadLetterBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "dlq", abstract: "`mailpool dlq list` and `replay` over a large dead-letter queue.")
 
@@ -32,7 +33,7 @@ struct DeadLetterBenchmark: AsyncParsableCommand {
         let outcomeUnknown = expected.filter { $0.reason == "outcome-unknown" }.count
         // A dead letter 3,000 s old at filling is about 3,000 s plus the time since then old now.
         let since = Date().addingTimeInterval(-3000 - Date().timeIntervalSince(filled)).formatted(.iso8601)
-        try run(["dlq", "list"], vhost: vhost, expect: "\(count) dead letters", lines: count)
+        try run(["dlq", "list"], vhost: vhost, expect: "\(count) dead letters", lines: count, ordered: true)
         try run(["dlq", "list", "--reason", "permanent"], vhost: vhost, expect: "\(permanent) of \(count) dead letters match", lines: permanent)
         try run(["dlq", "list", "--account", "Sales", "--since", since], vhost: vhost,
                 expect: "\(salesLastHour) of \(count) dead letters match", lines: salesLastHour)
@@ -46,32 +47,33 @@ struct DeadLetterBenchmark: AsyncParsableCommand {
         }
     }
 
-    /// Publishes the dead letters as a worker would have, 256 confirms outstanding at a time; returns
-    /// the time their ages count back from.
+    /// Publishes the dead letters in order, 256 confirms outstanding at a time; returns the time their
+    /// ages count back from.
     private func fill(_ connection: AMQPConnection) async throws -> Date {
         let now = Date()
         let body = Array(#"{"to":[{"address":"someone@example.com"}],"subject":"Certificate of analysis","text":"\#(String(repeating: "x", count: 600))"}"#.utf8)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<count {
-                if index >= 256 { try await group.next() }
-                let headers: AMQPTable = [
-                    NotificationNames.Header.deadReason: .string(Self.reasons[index % 4]),
-                    NotificationNames.Header.account: .string(Self.accounts[index % 3]),
-                    NotificationNames.Header.attempts: .int(1),
-                    NotificationNames.Header.deadAt: .string(now.addingTimeInterval(Double(index - count)).formatted(.iso8601)),
-                ]
-                let message = OutgoingMessage(exchange: "", routingKey: NotificationNames.deadQueue, body: body,
-                                              properties: AMQPProperties(contentType: "application/json", headers: headers, messageID: "dead-\(index)"))
-                group.addTask { try await connection.publish(message) }
+        var batch: [OutgoingMessage] = []
+        for index in 0..<count {
+            let headers: AMQPTable = [
+                NotificationNames.Header.deadReason: .string(Self.reasons[index % 4]),
+                NotificationNames.Header.account: .string(Self.accounts[index % 3]),
+                NotificationNames.Header.attempts: .int(1),
+                NotificationNames.Header.deadAt: .string(now.addingTimeInterval(Double(index - count)).formatted(.iso8601)),
+            ]
+            batch.append(OutgoingMessage(exchange: "", routingKey: NotificationNames.deadQueue, body: body,
+                                         properties: AMQPProperties(contentType: "application/json", headers: headers, messageID: "dead-\(index)")))
+            if batch.count == 256 || index == count - 1 {
+                try await connection.publish(batch)
+                batch.removeAll()
             }
-            try await group.waitForAll()
         }
         return now
     }
 
     /// Runs `mailpool arguments…` against the virtual host under /usr/bin/time; checks its last line
-    /// and how many lines came before it, and prints its time and peak RSS.
-    private func run(_ arguments: [String], vhost: BenchVirtualHost, expect last: String, lines: Int) throws {
+    /// and how many lines came before it (and, if `ordered`, that the dead letters came in the order
+    /// they were put there), and prints its time and peak RSS.
+    private func run(_ arguments: [String], vhost: BenchVirtualHost, expect last: String, lines: Int, ordered: Bool = false) throws {
         let timing = FileManager.default.temporaryDirectory.appendingPathComponent("mailpool-bench-time-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: timing) }
         let process = Process()
@@ -85,14 +87,21 @@ struct DeadLetterBenchmark: AsyncParsableCommand {
         try process.run()
         var printed = 0
         var lastLine = ""
+        var lastIndex = -1
+        var inOrder = true
         for line in String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n") {
             printed += 1
             lastLine = String(line)
+            if let index = line.split(separator: "\t").first.flatMap({ $0.hasPrefix("dead-") ? Int($0.dropFirst(5)) : nil }) {
+                inOrder = inOrder && index > lastIndex
+                lastIndex = index
+            }
         }
         process.waitUntilExit()
         let measured = (try? String(contentsOfFile: timing, encoding: .utf8))?.split(separator: " ") ?? []
         let (elapsed, peakKB) = (measured.first.map(String.init) ?? "?", measured.dropFirst().first.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0)
         print("mailpool \(arguments.joined(separator: " ")): \(lastLine) in \(elapsed) s, peak RSS \(String(format: "%.1f", Double(peakKB) / 1024)) MB")
+        guard inOrder || !ordered else { throw ValidationError("mailpool \(arguments.joined(separator: " ")) listed dead letters out of order") }
         guard process.terminationStatus == 0, lastLine == last, printed - 1 == lines else {
             throw ValidationError("mailpool \(arguments.joined(separator: " ")) printed \(printed - 1) lines and '\(lastLine)', expected \(lines) and '\(last)'")
         }

@@ -12,12 +12,31 @@ struct BrokerOptions: ParsableArguments {
     @Option(name: .long, help: "CA bundle (PEM) trusted for amqps:// brokers (default: the system store).")
     var amqpCAFile: String?
 
-    /// Connection options; `name` shows in the broker's connection list.
+    /// Connection options; `name` shows in the broker's connection list. `$MAILPOOL_AMQP_USER_FILE` and
+    /// `$MAILPOOL_AMQP_PASSWORD_FILE` name files (container secrets) whose content (a trailing newline
+    /// dropped) replaces the URLs' user name and password, so that no URL need carry them.
     func connectionOptions(name: String) throws -> AMQPConnectionOptions {
-        let urls = amqpURL ?? ProcessInfo.processInfo.environment["MAILPOOL_AMQP_URL"]
-            ?? "amqp://guest:guest@127.0.0.1:5672/%2f"
+        let environment = ProcessInfo.processInfo.environment
+        let urls = amqpURL ?? environment["MAILPOOL_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2f"
         var options = try AMQPConnectionOptions(urlList: urls, connectionName: name)
+        let user = try Self.secretFile("MAILPOOL_AMQP_USER_FILE", environment)
+        let password = try Self.secretFile("MAILPOOL_AMQP_PASSWORD_FILE", environment)
+        options.urls = options.urls.map { url in
+            var url = url
+            if let user { url.user = user }
+            if let password { url.password = password }
+            return url
+        }
         options.tls.caFile = amqpCAFile
         return options
+    }
+
+    /// The content of the file the variable `name` names, a trailing newline dropped; nil when unset.
+    private static func secretFile(_ name: String, _ environment: [String: String]) throws -> String? {
+        guard let path = environment[name], !path.isEmpty else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(name): cannot read \(path)") }
+        var text = String(decoding: data, as: UTF8.self)
+        if text.hasSuffix("\n") { text.removeLast() }
+        return text
     }
 }

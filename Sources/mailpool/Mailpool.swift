@@ -8,6 +8,6 @@ struct Mailpool: AsyncParsableCommand {
         abstract: "Moves email between Microsoft 365 mailboxes and the systems that depend on them, through RabbitMQ.",
         version: "mailpool 0.5.0",
         subcommands: [BrokerCheckCommand.self, AccountsCommand.self, PollerCommand.self, FetchWorkerCommand.self,
-                      NotifyCommand.self, NotificationWorkerCommand.self, DeadLetterCommand.self, StatusCommand.self]
+                      NotifyCommand.self, NotificationWorkerCommand.self, DeadLetterCommand.self, StatusCommand.self, HealthCommand.self]
     )
 }

@@ -3,7 +3,6 @@ import MailpoolAMQP
 import MailpoolAccounts
 import MailpoolNotifications
 import MailpoolPipeline
-import Synchronization
 
 /// What `mailpool status` shows.
 struct PoolStatus: Encodable {
@@ -48,8 +47,9 @@ struct PoolStatus: Encodable {
     let at: Date
     let queues: [Queue]
     let deadLettersByReason: [String: Int]
-    /// How many dead letters the breakdown counts: at most ``PoolStatusReader/deadLettersRead``.
-    let deadLettersCounted: Int
+    /// How many dead letters the breakdown counts; nil when the queue held more than
+    /// ``PoolStatusReader/deadLettersCountedAtMost`` and none were counted.
+    let deadLettersCounted: Int?
     let leadingPoller: String?
     let standbyPollers: [String]
     let accounts: [Account]
@@ -69,7 +69,8 @@ struct PoolStatus: Encodable {
                          + pad("\(queue.consumers)", 11, right: true) + "  " + (queue.oldestAgeSeconds.map { "\(Int($0)) s" } ?? "n/a"))
         }
         let total = queues.first { $0.name == NotificationNames.deadQueue }.map { $0.ready + $0.unacked } ?? 0
-        lines += ["", "DEAD LETTERS BY REASON" + (deadLettersCounted < total ? " (the oldest \(deadLettersCounted) of \(total))" : "")]
+        lines += ["", "DEAD LETTERS BY REASON" + (deadLettersCounted == nil
+            ? " (not counted: about \(total), over \(PoolStatusReader.deadLettersCountedAtMost); use mailpool dlq list --reason)" : "")]
         lines += deadLettersByReason.isEmpty ? ["  none"] : deadLettersByReason.sorted { $0.key < $1.key }.map { "  \(pad($0.key, 40)) \($0.value)" }
         lines += ["", "POLLERS", "  leading:  \(leadingPoller ?? "NONE: no mailbox is being polled")"]
         lines += standbyPollers.map { "  standby:  \($0)" }
@@ -108,10 +109,9 @@ struct PoolStatus: Encodable {
 
 /// Gathers a ``PoolStatus`` from the broker (AMQP and the management API) and the accounts file.
 struct PoolStatusReader {
-    /// Dead letters read for the breakdown by reason: reading a quorum queue costs a Raft commit each
-    /// (about 3 ms), so a large queue is summarised from its oldest 1,000 (and says so), which keeps
-    /// `--watch` responsive.
-    static let deadLettersRead = 1_000
+    /// The most dead letters broken down by reason: each status read goes through them all (a
+    /// ``QueuePass``), so a larger queue is left to `mailpool dlq list --reason`, and status says so.
+    static let deadLettersCountedAtMost = 10_000
 
     let connection: AMQPConnection
     let management: ManagementAPI
@@ -129,14 +129,16 @@ struct PoolStatusReader {
         var reasons: [String: Int] = [:]
         var lastDeadLetter: [String: String] = [:]
         let defaultSender = catalog.defaultNotificationAccount?.name
-        var counted = 0
-        if shown.contains(where: { $0.name == NotificationNames.deadQueue }) {
-            counted = try await DeadLetters(connection: connection).forEach(limit: Self.deadLettersRead) { entry in
+        var counted: Int? = 0
+        if let dead = shown.first(where: { $0.name == NotificationNames.deadQueue }), dead.ready + dead.unacked > Self.deadLettersCountedAtMost {
+            counted = nil
+        } else if let dead = shown.first(where: { $0.name == NotificationNames.deadQueue }), dead.ready + dead.unacked <= Self.deadLettersCountedAtMost {
+            counted = try await DeadLetters(connection: connection).forEach { entry in
                 reasons[entry.reasonCode, default: 0] += 1
                 if let account = entry.account ?? defaultSender {
                     lastDeadLetter[account] = "\(entry.reason) (\(entry.deadAt?.formatted(.iso8601) ?? "?"))"
                 }
-            }.read
+            }
         }
 
         let pollers = try await management.connections().filter { $0.client_properties?.connection_name?.hasPrefix("mailpool-poller") == true }
@@ -145,7 +147,7 @@ struct PoolStatusReader {
         let standbys = pollers.filter { $0.name != owner }.compactMap { $0.client_properties?.connection_name }
 
         let state = try? await PollerState.read(from: connection)
-        let activity = OutboundActivity.latestPerWorker(try await activitySnapshots())
+        let activity = OutboundActivity.latestPerWorker(try await activitySnapshots(at: now))
         let recent = activity.filter { now.timeIntervalSince($0.at) < 60 }
         let accounts = catalog.accounts.map { account -> PoolStatus.Account in
             var status = PoolStatus.Account(name: account.name)
@@ -171,27 +173,19 @@ struct PoolStatusReader {
         return PoolStatus(at: now, queues: shown, deadLettersByReason: reasons, deadLettersCounted: counted, leadingPoller: leading, standbyPollers: standbys, accounts: accounts)
     }
 
-    /// The workers' activity snapshots (at most 512, read without removing any).
-    private func activitySnapshots() async throws -> [OutboundActivity.Snapshot] {
+    /// The workers' activity snapshots of the last hour (at most 512). Reading moves each to the
+    /// queue's tail, which restarts its TTL, so the older ones are dropped here.
+    private func activitySnapshots(at now: Date) async throws -> [OutboundActivity.Snapshot] {
         guard (try? await connection.queueInfo(NotificationNames.activityQueue)) != nil else { return [] }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        let snapshots = Snapshots()
-        try await QueuePass(queue: NotificationNames.activityQueue, connections: [connection]).run { delivery, _ in
-            if let snapshot = try? decoder.decode(OutboundActivity.Snapshot.self, from: Data(delivery.body)) { snapshots.add(snapshot) }
-            return false
+        var snapshots: [OutboundActivity.Snapshot] = []
+        try await QueuePass(queue: NotificationNames.activityQueue, connection: connection).run { delivery in
+            guard let snapshot = try? decoder.decode(OutboundActivity.Snapshot.self, from: Data(delivery.body)),
+                  now.timeIntervalSince(snapshot.at) < 3600 else { return .drop }
+            snapshots.append(snapshot)
+            return .keep
         }
-        return snapshots.all
-    }
-}
-
-/// Snapshots gathered by a queue pass's reader.
-private final class Snapshots: Sendable {
-    private let list = Mutex<[OutboundActivity.Snapshot]>([])
-
-    var all: [OutboundActivity.Snapshot] { list.withLock { $0 } }
-
-    func add(_ snapshot: OutboundActivity.Snapshot) {
-        list.withLock { $0.append(snapshot) }
+        return snapshots
     }
 }

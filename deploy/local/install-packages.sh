@@ -12,13 +12,16 @@ packages=(
   openssl                # makes the throw-away CA for the TLS listeners
   socat                  # a TCP relay the heartbeat test freezes to cut a connection silently
   docker-compose         # validates docker-compose.yml offline (no engine runs here)
+  kubectl                # builds the Kubernetes overlays (kubectl kustomize) for offline validation
   libpython3.11-testsuite  # Python's real-world email messages, the MIME corpus test's input
   prometheus             # the server scrapes a worker in the operations test; promtool tests the alert rules
   time                   # /usr/bin/time: the dead-letter benchmark reports the CLI's peak RSS with it
 )
 # Python tools the tests use: jsonschema (validates events against deploy/schemas), aiosmtpd (the test
-# SMTP server) and pika (runs the Python notification example).
-python3 -c 'import jsonschema, aiosmtpd, pika' 2>/dev/null || python3 -m pip install --quiet jsonschema aiosmtpd pika
+# SMTP server), pika (runs the Python notification example) and kubernetes-validate (checks the
+# Kubernetes manifests offline).
+python3 -c 'import jsonschema, aiosmtpd, pika, kubernetes_validate, yaml' 2>/dev/null \
+  || python3 -m pip install --quiet jsonschema aiosmtpd pika kubernetes-validate pyyaml
 
 if [ "${1:-}" = "--if-missing" ]; then
   missing=$(dpkg-query -W -f='${Status} ${Package}\n' "${packages[@]}" 2>&1 | grep -v "^install ok installed" || true)

@@ -6,7 +6,8 @@
 #   4. seeds three supplier emails, runs the poller and a fetch worker until the mailbox is empty,
 #      and shows the stored messages and the InboundMail events waiting downstream;
 #   5. enqueues a notification with `mailpool notify`, runs a notification worker until the sandbox
-#      has accepted it, and shows what was sent.
+#      has accepted it, and shows what was sent;
+#   6. shows the pool with `mailpool status`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
@@ -69,4 +70,6 @@ import json, sys
 for record in json.load(sys.stdin):
     if record["internetMessageHeaders"].get("x-mailpool-notification-id") == "quickstart-car-1042":
         print(json.dumps({k: record[k] for k in ("subject", "from", "toRecipients", "body", "internetMessageHeaders")}, indent=2))'
+echo "the pool as an operator sees it (mailpool status):"
+$mailpool status
 echo "quick start OK"

@@ -28,7 +28,6 @@ static const amqp_method_number_t MP_BASIC_NACK = AMQP_BASIC_NACK_METHOD;
 static const amqp_method_number_t MP_BASIC_CANCEL = AMQP_BASIC_CANCEL_METHOD;
 static const amqp_method_number_t MP_BASIC_CANCEL_OK = AMQP_BASIC_CANCEL_OK_METHOD;
 static const amqp_method_number_t MP_BASIC_CONSUME_OK = AMQP_BASIC_CONSUME_OK_METHOD;
-static const amqp_method_number_t MP_BASIC_GET_OK = AMQP_BASIC_GET_OK_METHOD;
 
 /* An eventfd (non-blocking, close-on-exec) that wakes a connection's owner thread from poll(2). */
 int mp_wake_descriptor(void);
