@@ -158,6 +158,7 @@ let package = Package(
         .executableTarget(
             name: "mailpool",
             dependencies: [
+                "CMailpoolShims",
                 "MailpoolAMQP",
                 "MailpoolAccounts",
                 "MailpoolGraph",

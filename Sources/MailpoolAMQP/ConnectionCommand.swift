@@ -16,6 +16,15 @@ enum ConnectionCommand: Sendable {
     /// Closes the connection; the continuation, if any, resumes once it is closed.
     case close(CheckedContinuation<Void, Never>?)
 
+    /// A synchronous call: rabbitmq-c reads frames until the broker's reply, and keeps every frame of
+    /// another channel it reads meanwhile (a large message's body, say) in memory until it returns.
+    var waitsForReply: Bool {
+        switch self {
+        case .declare, .inspectQueue, .deleteQueue, .deleteExchange, .purgeQueue, .declareTransient, .consume, .cancelConsumer: true
+        case .publish, .publishBatch, .settle, .close: false
+        }
+    }
+
     /// Fails the waiting caller, if any, with `error`.
     func fail(_ error: AMQPError) {
         switch self {

@@ -2,8 +2,17 @@
 extension ConnectionLoop {
     /// Runs `commands` in order. When the connection is lost part way, the commands not yet run wait
     /// for the next connection, and the error is rethrown to start recovery.
+    ///
+    /// While a message is arriving, a command that waits for the broker's reply waits (with those after
+    /// it, to keep their order) until the message is whole: the reply comes after the rest of the
+    /// message on the socket, and rabbitmq-c would hold all of it in memory meanwhile (a 30 MB
+    /// notification the consumer drops unread took a worker to 72 MB).
     func execute(_ commands: [ConnectionCommand]) throws(AMQPError) {
         for (index, command) in commands.enumerated() {
+            if command.waitsForReply, assembler.isAssembling {
+                deferred.append(contentsOf: commands[index...])
+                return
+            }
             do throws(AMQPError) {
                 try execute(command)
             } catch {

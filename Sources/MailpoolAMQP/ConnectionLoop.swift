@@ -112,7 +112,9 @@ final class ConnectionLoop: @unchecked Sendable {
             }
         }
         session.releaseBuffers()
-        if commands.isEmpty && frames == 0 {
+        // Nothing read: sleep until the socket or the inbox has something, also when commands wait
+        // for a message to arrive whole (``execute(_:)``).
+        if frames == 0 && (commands.isEmpty || assembler.isAssembling) {
             inbox.wait(milliseconds: Self.pollMilliseconds, orReadable: session.socketDescriptor)
         }
     }

@@ -67,6 +67,9 @@ struct ContentAssembler {
                       oversizedBody: message.dropping ? message.expected : nil)
     }
 
+    /// True while a message's frames are still arriving on some channel.
+    var isAssembling: Bool { !partial.isEmpty }
+
     /// Forgets partial messages, e.g. when their channel or connection closed.
     mutating func reset(channel: UInt16? = nil) {
         if let channel { partial[channel] = nil } else { partial.removeAll() }

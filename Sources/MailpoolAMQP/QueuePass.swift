@@ -40,13 +40,16 @@ public struct QueuePass: Sendable {
         guard total > 0 else { return 0 }
         let consumer = try await connection.consume(queue: queue, prefetch: UInt16(clamping: window * 2))
         var read = 0
+        var kept = 0
         var batch: [(delivery: AMQPDelivery, copy: OutgoingMessage?)] = []
         var deliveries = consumer.makeAsyncIterator()
         do {
             while read < total, let delivery = try await deliveries.next() {
                 read += 1
                 switch try await visit(delivery) {
-                case .keep: batch.append((delivery, Self.copy(of: delivery, to: queue)))
+                case .keep:
+                    batch.append((delivery, Self.copy(of: delivery, to: queue)))
+                    kept += 1
                 case .move(let message): batch.append((delivery, message))
                 case .drop: batch.append((delivery, nil))
                 }
@@ -66,7 +69,15 @@ public struct QueuePass: Sendable {
         consumer.cancel()
         var last: AMQPDelivery?
         while let delivery = try await deliveries.next() { last = delivery }
-        last?.nack(requeue: true, multiple: true)
+        if let last {
+            last.nack(requeue: true, multiple: true)
+            // Settling is asynchronous: wait until the copies are all ready again, so that the next look
+            // at the queue (the next pass, say) counts them.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try await connection.queueInfo(queue).messageCount < kept, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
         return read
     }
 
