@@ -158,7 +158,6 @@ let package = Package(
         .executableTarget(
             name: "mailpool",
             dependencies: [
-                "CMailpoolShims",
                 "MailpoolAMQP",
                 "MailpoolAccounts",
                 "MailpoolGraph",

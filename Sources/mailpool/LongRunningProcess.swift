@@ -1,4 +1,3 @@
-import CMailpoolShims
 import Foundation
 import Logging
 import MailpoolAMQP
@@ -18,11 +17,6 @@ struct LongRunningProcess {
 
     /// Runs the services `make` builds until a signal stops them gracefully.
     func run(_ make: (AMQPConnection, AccountCatalog) throws -> [any Service]) async throws {
-        // glibc gives each thread that contends for the heap an arena of its own, up to 8 per core; the
-        // connection threads, libcurl's and Swift's then each keep freed memory in theirs. Two arenas
-        // keep a worker's resident memory to what it uses (a 30 MB notification refused unread left
-        // a worker at 73 MB with the default).
-        mp_limit_malloc_arenas(2)
         let readiness = Readiness()
         let server = try operations.start(readiness: readiness)
         defer { server?.stop() }

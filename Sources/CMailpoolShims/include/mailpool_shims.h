@@ -60,8 +60,4 @@ CURLcode mp_imap_reader_peek(struct mp_imap_reader *reader, unsigned long long u
 /// Logs out and frees the session.
 void mp_imap_reader_close(struct mp_imap_reader *reader);
 
-/* Caps glibc's malloc arenas (mallopt and M_ARENA_MAX are not in Swift's Glibc module). */
-#include <malloc.h>
-static inline void mp_limit_malloc_arenas(int count) { mallopt(M_ARENA_MAX, count); }
-
 #endif
