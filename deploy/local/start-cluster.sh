@@ -2,9 +2,9 @@
 # Starts a 3-node RabbitMQ cluster on loopback beside the single test node (rabbit@localhost, which
 # it leaves alone): nodes rabbit-1@localhost, rabbit-2@localhost and rabbit-3@localhost, each with
 # its own data directory, AMQP port (5681, 5682, 5683), management port (15681...) and Prometheus
-# port (15691...), joined into one cluster. Then it declares mailpool's topology through all three
-# (quorum queues get a member on every node) and prints each quorum queue's members.
-# Idempotent: nodes already running are kept. `deploy/local/start-cluster.sh stop` stops them.
+# port (15701...; 15692 is the single node's), joined into one cluster. Then it declares mailpool's
+# topology through all three (quorum queues get a member on every node) and prints each quorum
+# queue's members. Idempotent: nodes already running are kept. `start-cluster.sh stop` stops them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 state=${MAILPOOL_LOCAL_STATE:-/var/tmp/mailpool}/cluster
@@ -35,7 +35,7 @@ listeners.ssl = none
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $((15680 + n))
 prometheus.tcp.ip = 127.0.0.1
-prometheus.tcp.port = $((15690 + n))
+prometheus.tcp.port = $((15700 + n))
 cluster_partition_handling = pause_minority
 raft.wal_max_size_bytes = 67108864
 CONF
