@@ -1,15 +1,15 @@
 /// Reads through a queue by moving each message to its tail: consume it, publish the same message to
 /// the queue again (or where the caller says), and ack it once that copy is confirmed. After a whole
-/// pass the queue holds what it held, in the same order (but for a few of the copies the consumer got
-/// before it stopped: given back, they may come back a little out of order), plus whatever arrived
-/// meanwhile; nothing is
-/// held unacked for long, so a pass costs the broker what publishing and consuming cost, whatever
-/// the queue holds. (Holding every message and requeueing them all at the end, as a browse with
-/// basic.get does, took RabbitMQ 3.10 minutes to requeue 30,000 and slowed a quorum queue pass after
-/// pass.) Memory is that of one window of messages.
+/// pass the queue holds what it held, in the same order (but for a few copies the consumer received
+/// before it stopped, which go back and may come back a little out of order), plus whatever arrived
+/// meanwhile. Nothing is held unacked for long, so a pass costs the broker what publishing and
+/// consuming cost, whatever the queue holds. (Holding every message and requeueing them all at the
+/// end, as a browse with basic.get does, took RabbitMQ 3.10 minutes to requeue 30,000 and slowed a
+/// quorum queue pass after pass.) Memory is that of one window of messages.
 ///
 /// A process that dies between a copy's confirm and the original's ack leaves both: the message is
-/// then there twice, which the caller's `visit` can recognise (same content) and drop.
+/// then there twice, which the caller's `visit` can recognise (same content) and drop. The pass must
+/// be the queue's only consumer: two at once each see part of it.
 public struct QueuePass: Sendable {
     /// What becomes of a message read.
     public enum Disposition: Sendable {

@@ -34,7 +34,7 @@ public final class OutboundActivity: Sendable {
     private let perMinute: Int
     private let state = Mutex(State())
 
-    public init(perMinute: Int) {
+    init(perMinute: Int) {
         self.perMinute = perMinute
     }
 
