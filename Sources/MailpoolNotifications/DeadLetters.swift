@@ -1,12 +1,12 @@
+import Crypto
 import Foundation
 import MailpoolAMQP
-import Crypto
 
 /// Operator tooling for `mailpool.notifications.dead`: read through the dead letters (a ``QueuePass``,
 /// which moves each to the tail: nothing removed, memory of one window), replay some to the work queue
 /// (each replay copy confirmed before its dead letter is acked, so nothing is lost in the move), and
-/// purge. A pass drops a dead letter it has already seen in the same pass, byte for byte: the copy a
-/// pass interrupted between publishing and acking leaves behind.
+/// purge. A pass drops a dead letter it has already seen in the same pass (same body, ID, reason,
+/// attempts and time of death): the copy a pass interrupted between publishing and acking leaves.
 public struct DeadLetters: Sendable {
     let connection: AMQPConnection
 
