@@ -69,14 +69,13 @@ public struct QueuePass: Sendable {
         consumer.cancel()
         var last: AMQPDelivery?
         while let delivery = try await deliveries.next() { last = delivery }
-        if let last {
-            last.nack(requeue: true, multiple: true)
-            // Settling is asynchronous: wait until the copies are all ready again, so that the next look
-            // at the queue (the next pass, say) counts them.
-            let deadline = ContinuousClock.now + .seconds(30)
-            while try await connection.queueInfo(queue).messageCount < kept, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+        last?.nack(requeue: true, multiple: true)
+        // Giving back is asynchronous, and a copy may reach the consumer just after it stopped (the
+        // connection gives that one back by itself): wait until the copies are all ready again, so that
+        // the next look at the queue (the next pass, say) counts them.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await connection.queueInfo(queue).messageCount < kept, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
         }
         return read
     }
