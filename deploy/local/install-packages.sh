@@ -12,7 +12,6 @@ packages=(
   openssl                # makes the throw-away CA for the TLS listeners
   socat                  # a TCP relay the heartbeat test freezes to cut a connection silently
   docker-compose         # validates docker-compose.yml offline (no engine runs here)
-  kubectl                # builds the Kubernetes overlays (kubectl kustomize) for offline validation
   libpython3.11-testsuite  # Python's real-world email messages, the MIME corpus test's input
   prometheus             # the server scrapes a worker in the operations test; promtool tests the alert rules
   time                   # /usr/bin/time: the dead-letter benchmark reports the CLI's peak RSS with it
