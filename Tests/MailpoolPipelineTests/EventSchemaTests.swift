@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func documentedExampleAccountsFileIsValidButForItsSecretFile() throws {
-        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy/accounts.example.json").path
+        let example = repositoryPath("deploy/accounts.example.json")
         #expect {
             _ = try AccountCatalog(path: example, environment: [
                 "QUALITY_GRAPH_SECRET": "x", "QUALITY_IMAP_PASSWORD": "y", "QUALITY_SMTP_PASSWORD": "z"])
@@ -41,7 +41,7 @@ func validate(_ items: [some Encodable], against schema: String, in directory: U
     encoder.dateEncodingStrategy = .iso8601
     let documents = directory.appendingPathComponent("\(schema)-instances.json")
     try encoder.encode(items).write(to: documents)
-    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy/schemas/\(schema).schema.json").path
+    let path = repositoryPath("deploy/schemas/\(schema).schema.json")
     return try await validateWithPython(schema: path, instances: documents.path)
 }
 

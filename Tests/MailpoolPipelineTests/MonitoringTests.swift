@@ -8,7 +8,7 @@ import Testing
 /// A whole pool as an operator runs it, watched by a real Prometheus: a poller, a fetch worker and a
 /// notification worker (processes, each with `--metrics-port`) and RabbitMQ's own Prometheus plugin.
 @Suite struct MonitoringTests {
-    static let monitoring = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy/monitoring").standardized.path
+    static let monitoring = repositoryPath("deploy/monitoring")
 
     /// Through Prometheus's HTTP API: the notification queue's depth as RabbitMQ reports it matches
     /// what was enqueued, and after the run mailpool's sent and dead-lettered counters match both the

@@ -5,7 +5,6 @@ import Testing
 /// The queue is a public contract: both documented ways to enqueue (Python with pika, `mailpool
 /// notify`) produce messages the worker sends, and the JSON matches the published schema.
 @Suite struct NotificationContractTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
 
     @Test func pythonExampleAndNotifyCommandBothGetSent() async throws {
         let fixture = try await PipelineFixture(mailboxes: 2)
@@ -15,7 +14,7 @@ import Testing
 
         let python = Process()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", Self.root.appendingPathComponent("deploy/examples/notify.py").path,
+        python.arguments = ["python3", repositoryPath("deploy/examples/notify.py"),
                             fixture.vhostURL, "buyer@customer.example", "from-python"]
         try python.run()
         python.waitUntilExit()
@@ -47,7 +46,7 @@ import Testing
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("notification-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }
         try JSONEncoder().encode([request]).write(to: file)
-        let schema = Self.root.appendingPathComponent("deploy/schemas/notification.schema.json").path
+        let schema = repositoryPath("deploy/schemas/notification.schema.json")
         #expect(try await validateWithPython(schema: schema, instances: file.path) == "1 valid")
         try Data(#"[{"id": "x", "to": [{"address": "a@b.example"}], "subject": "Hi\r\nBcc: v@w.example", "text": "t"}]"#.utf8).write(to: file)
         #expect(try await validateWithPython(schema: schema, instances: file.path) != "1 valid", "the schema let a header injection through")

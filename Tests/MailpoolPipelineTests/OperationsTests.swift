@@ -12,7 +12,7 @@ import Glibc
 /// What an operator sees: metrics, health, JSON logs, scraped by a real Prometheus, and alert rules
 /// tested by promtool.
 @Suite struct OperationsTests {
-    static let monitoring = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy/monitoring").standardized.path
+    static let monitoring = repositoryPath("deploy/monitoring")
 
     /// `promtool check rules` and `promtool test rules`: each alert fires on the series meant to fire
     /// it, with its labels and text, and not before its `for`.
