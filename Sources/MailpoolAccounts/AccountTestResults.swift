@@ -33,6 +33,13 @@ public struct AccountTestResults: Sendable {
         all()[account]?[side.rawValue]
     }
 
+    /// The latest result of every side ever tested, by account, from one reading of the file.
+    public func latest() -> [String: [AccountSide: Result]] {
+        all().mapValues { sides in
+            Dictionary(uniqueKeysWithValues: sides.compactMap { key, result in AccountSide(rawValue: key).map { ($0, result) } })
+        }
+    }
+
     /// Records a result, replacing the file atomically.
     public func record(_ result: Result, account: String, side: AccountSide, permissions: Int) throws {
         var results = all()
@@ -40,15 +47,7 @@ public struct AccountTestResults: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
-        let temporary = path + ".\(UUID().uuidString.prefix(8))"
-        guard FileManager.default.createFile(atPath: temporary, contents: try encoder.encode(results),
-                                             attributes: [.posixPermissions: permissions]) else {
-            throw AccountsError(problems: ["cannot write the test results beside the accounts file (\(path))"])
-        }
-        guard rename(temporary, path) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw AccountsError(problems: ["cannot write \(path): \(String(cString: strerror(errno)))"])
-        }
+        try AtomicFile.replace(path, with: try encoder.encode(results), permissions: permissions)
     }
 
     private func all() -> [String: [String: Result]] {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import MailpoolCore
 
 /// One side of an account.
 public enum AccountSide: String, Sendable, CaseIterable, Codable {
@@ -46,10 +47,28 @@ public struct AccountsFileEditor: Sendable {
     /// inline count too; the results file gets the accounts file's permissions.)
     public func fingerprint(account: String, side: AccountSide) throws -> String {
         let (_, outline) = try read()
-        guard case .object(let members, _) = try Self.side(side, of: account, in: outline) else { return "" }
+        return Self.fingerprint(of: try Self.side(side, of: account, in: outline), in: outline)
+    }
+
+    /// ``fingerprint(account:side:)`` of every side of every account, from one reading of the file.
+    public func fingerprints() throws -> [String: [AccountSide: String]] {
+        let (_, outline) = try read()
+        guard case .array(let accounts, _)? = outline.root.member("accounts") else { return [:] }
+        var fingerprints: [String: [AccountSide: String]] = [:]
+        for entry in accounts {
+            guard let name = entry.member("name").flatMap(outline.string) else { continue }
+            for side in AccountSide.allCases {
+                if let node = entry.member(side.rawValue) { fingerprints[name, default: [:]][side] = Self.fingerprint(of: node, in: outline) }
+            }
+        }
+        return fingerprints
+    }
+
+    private static func fingerprint(of side: JSONOutline.Node, in outline: JSONOutline) -> String {
+        guard case .object(let members, _) = side else { return "" }
         let canonical = members.filter { $0.key != "active" }.sorted { $0.key < $1.key }
             .map { "\($0.key)=\(outline.text($0.value))" }.joined(separator: "\n")
-        return SHA256.hash(data: Data(canonical.utf8)).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        return SHA256.hash(data: Data(canonical.utf8)).hexString
     }
 
     private func read() throws -> (String, JSONOutline) {
@@ -82,31 +101,14 @@ public struct AccountsFileEditor: Sendable {
     /// unless the file changed since it was read.
     private func replace(text: String, original: String, environment: [String: String]) throws {
         let target = URL(fileURLWithPath: path).resolvingSymlinksInPath()
-        let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString.prefix(8))")
-        let attributes = try FileManager.default.attributesOfItem(atPath: target.path)
-        guard FileManager.default.createFile(atPath: temporary.path, contents: Data(text.utf8),
-                                             attributes: [.posixPermissions: attributes[.posixPermissions] ?? 0o600]) else {
-            throw AccountsError(problems: ["cannot write beside \(target.path)"])
-        }
-        do {
+        let permissions = try FileManager.default.attributesOfItem(atPath: target.path)[.posixPermissions] as? Int ?? 0o600
+        try AtomicFile.replace(target.path, with: Data(text.utf8), permissions: permissions) { temporary in
             var quiet = Logger(label: "mailpool.accounts")
             quiet.logLevel = .critical
-            _ = try AccountCatalog.load(path: temporary.path, environment: environment, logger: quiet)
+            _ = try AccountCatalog.load(path: temporary, environment: environment, logger: quiet)
             guard FileManager.default.contents(atPath: target.path).map({ String(decoding: $0, as: UTF8.self) }) == original else {
                 throw AccountsError(problems: ["\(path) changed while it was being edited; nothing was written, try again"])
             }
-            guard rename(temporary.path, target.path) == 0 else {
-                throw AccountsError(problems: ["cannot replace \(target.path): \(String(cString: strerror(errno)))"])
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
         }
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        String(repeating: "0", count: max(0, width - count)) + self
     }
 }

@@ -42,7 +42,7 @@ public enum SecretReference: Sendable, Equatable, Codable {
 
     /// Reads the secret. A file's trailing newline is dropped (as `echo` writes one).
     /// The secret, or why it cannot be read.
-    func resolve(environment: [String: String]) -> (secret: Secret?, problem: String?) {
+    public func resolve(environment: [String: String]) -> (secret: Secret?, problem: String?) {
         switch self {
         case .inline(let value):
             return (Secret(value), nil)

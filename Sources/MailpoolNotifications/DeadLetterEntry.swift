@@ -26,10 +26,13 @@ public struct DeadLetterEntry: Sendable {
     init(_ delivery: AMQPDelivery) {
         let headers = delivery.properties.headers
         let death = headers["x-death"]?.arrayValue?.first?.tableValue
-        let request = { try? JSONDecoder().decode(NotificationRequest.self, from: Data(delivery.body)) }
-        id = delivery.properties.messageID ?? request()?.id ?? "-"
+        let headerAccount = headers[NotificationNames.Header.account]?.stringValue
+        // The body is read only for what the properties do not say.
+        let request = delivery.properties.messageID == nil || headerAccount == nil
+            ? try? JSONDecoder().decode(NotificationRequest.self, from: Data(delivery.body)) : nil
+        id = delivery.properties.messageID ?? request?.id ?? "-"
         reason = headers[NotificationNames.Header.deadReason]?.stringValue ?? Self.brokerReason(headers)
-        account = headers[NotificationNames.Header.account]?.stringValue ?? request()?.account
+        account = headerAccount ?? request?.account
         attempts = Int(headers[NotificationNames.Header.attempts]?.intValue ?? 0)
         firstError = headers[NotificationNames.Header.firstError]?.stringValue
         lastError = headers[NotificationNames.Header.lastError]?.stringValue

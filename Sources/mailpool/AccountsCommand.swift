@@ -30,15 +30,14 @@ struct AccountsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let catalog = try options.catalog()
-            let results = AccountTestResults(accountsPath: catalog.path)
-            let editor = AccountsFileEditor(path: catalog.path)
+            let results = AccountTestResults(accountsPath: catalog.path).latest()
+            let fingerprints = (try? AccountsFileEditor(path: catalog.path).fingerprints()) ?? [:]
             print("NAME | INBOUND | OUTBOUND | NOTIFICATIONS")
             for account in catalog.accounts {
                 func side(_ side: AccountSide, _ server: MailServer?, _ mailbox: String?, _ active: Bool?) -> String {
                     guard let server, let mailbox, let active else { return "-" }
                     return "\(server.protocolName) \(mailbox) \(active ? "active" : "inactive"), "
-                        + Test.describe(results.latest(account: account.name, side: side),
-                                        current: try? editor.fingerprint(account: account.name, side: side))
+                        + Test.describe(results[account.name]?[side], current: fingerprints[account.name]?[side])
                 }
                 let notifications = account.useForNotification
                     ? (catalog.defaultNotificationAccount?.name == account.name ? "yes (default)" : "yes") : "no"

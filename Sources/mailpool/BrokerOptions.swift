@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MailpoolAMQP
+import MailpoolAccounts
 
 /// Broker options shared by every subcommand that talks to RabbitMQ.
 struct BrokerOptions: ParsableArguments {
@@ -13,7 +14,7 @@ struct BrokerOptions: ParsableArguments {
     var amqpCAFile: String?
 
     /// Connection options; `name` shows in the broker's connection list. `$MAILPOOL_AMQP_USER_FILE` and
-    /// `$MAILPOOL_AMQP_PASSWORD_FILE` name files (container secrets) whose content (a trailing newline
+    /// `$MAILPOOL_AMQP_PASSWORD_FILE` name files (container secrets) whose content (newlines around it
     /// dropped) replaces the URLs' user name and password, so that no URL need carry them.
     func connectionOptions(name: String) throws -> AMQPConnectionOptions {
         let environment = ProcessInfo.processInfo.environment
@@ -31,12 +32,12 @@ struct BrokerOptions: ParsableArguments {
         return options
     }
 
-    /// The content of the file the variable `name` names, a trailing newline dropped; nil when unset.
+    /// The content of the file the variable `name` names, read as the accounts file's `{"file": …}`
+    /// secrets are; nil when the variable is unset.
     private static func secretFile(_ name: String, _ environment: [String: String]) throws -> String? {
         guard let path = environment[name], !path.isEmpty else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(name): cannot read \(path)") }
-        var text = String(decoding: data, as: UTF8.self)
-        if text.hasSuffix("\n") { text.removeLast() }
-        return text
+        let (secret, problem) = SecretReference.file(path).resolve(environment: environment)
+        guard let secret else { throw ValidationError("\(name): \(problem ?? "cannot read \(path)")") }
+        return secret.value
     }
 }

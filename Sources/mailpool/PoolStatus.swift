@@ -130,13 +130,15 @@ struct PoolStatusReader {
         var lastDeadLetter: [String: String] = [:]
         let defaultSender = catalog.defaultNotificationAccount?.name
         var counted: Int? = 0
-        if let dead = shown.first(where: { $0.name == NotificationNames.deadQueue }), dead.ready + dead.unacked > Self.deadLettersCountedAtMost {
-            counted = nil
-        } else if let dead = shown.first(where: { $0.name == NotificationNames.deadQueue }), dead.ready + dead.unacked <= Self.deadLettersCountedAtMost {
-            counted = try await DeadLetters(connection: connection).forEach { entry in
-                reasons[entry.reasonCode, default: 0] += 1
-                if let account = entry.account ?? defaultSender {
-                    lastDeadLetter[account] = "\(entry.reason) (\(entry.deadAt?.formatted(.iso8601) ?? "?"))"
+        if let dead = shown.first(where: { $0.name == NotificationNames.deadQueue }) {
+            if dead.ready + dead.unacked > Self.deadLettersCountedAtMost {
+                counted = nil
+            } else {
+                counted = try await DeadLetters(connection: connection).forEach { entry in
+                    reasons[entry.reasonCode, default: 0] += 1
+                    if let account = entry.account ?? defaultSender {
+                        lastDeadLetter[account] = "\(entry.reason) (\(entry.deadAt?.formatted(.iso8601) ?? "?"))"
+                    }
                 }
             }
         }
@@ -176,15 +178,18 @@ struct PoolStatusReader {
     /// The workers' activity snapshots of the last hour (at most 512). Reading moves each to the
     /// queue's tail, which restarts its TTL, so the older ones are dropped here.
     private func activitySnapshots(at now: Date) async throws -> [OutboundActivity.Snapshot] {
-        guard (try? await connection.queueInfo(NotificationNames.activityQueue)) != nil else { return [] }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         var snapshots: [OutboundActivity.Snapshot] = []
-        try await QueuePass(queue: NotificationNames.activityQueue, connection: connection).run { delivery in
-            guard let snapshot = try? decoder.decode(OutboundActivity.Snapshot.self, from: Data(delivery.body)),
-                  now.timeIntervalSince(snapshot.at) < 3600 else { return .drop }
-            snapshots.append(snapshot)
-            return .keep
+        do {
+            try await QueuePass(queue: NotificationNames.activityQueue, connection: connection).run { delivery in
+                guard let snapshot = try? decoder.decode(OutboundActivity.Snapshot.self, from: Data(delivery.body)),
+                      now.timeIntervalSince(snapshot.at) < 3600 else { return .drop }
+                snapshots.append(snapshot)
+                return .keep
+            }
+        } catch AMQPError.notFound {
+            return []  // no notification worker has run yet
         }
         return snapshots
     }
