@@ -132,6 +132,8 @@ import Testing
         #expect(!catalog.reloadIfChanged())
     }
 
+    /// Plain `http://` only to loopback, or to a host the operator names in `MAILPOOL_ALLOW_HTTP_HOSTS`
+    /// (the sandbox in a compose network); any other host is still refused then.
     @Test func plainHTTPIsRefusedExceptToLoopback() throws {
         let side = { (url: String) in graphSide().replacingOccurrences(of: #""clientSecret""#, with: #""authority": "\#(url)", "graphBaseURL": "\#(url)", "clientSecret""#) }
         let path = try write(#"{"accounts": [{"name": "Clear", "inbound": \#(side("http://login.contoso.example"))}]}"#)
@@ -145,6 +147,10 @@ import Testing
             let path = try write(#"{"accounts": [{"name": "Local", "inbound": \#(side(url))}]}"#)
             #expect(try AccountCatalog(path: path, environment: ["COA_SECRET": "s"]).accounts.count == 1)
         }
+        let allowing = ["COA_SECRET": "s", "MAILPOOL_ALLOW_HTTP_HOSTS": "graph-sandbox, login.contoso.example"]
+        #expect(try AccountCatalog(path: path, environment: allowing).accounts.count == 1)
+        let other = try write(#"{"accounts": [{"name": "Other", "inbound": \#(side("http://graph.fabrikam.example"))}]}"#)
+        #expect(throws: AccountsError.self) { try AccountCatalog(path: other, environment: allowing) }
     }
 
     @Test func secretsAreRedactedInDumpAndMirror() throws {

@@ -22,20 +22,26 @@ import Glibc
         #expect(test.status == 0, "\(test.output)")
     }
 
-    /// A notification worker process with `--metrics-port` and `--log-format json`: ready once it is
-    /// connected; its metrics count the notifications it sent, per account, with no recipient or ID in
-    /// a label; every log line is a JSON object, and those about a notification carry its account, ID
-    /// and correlation fields.
+    /// A notification worker process with `--metrics-port` and `--log-format json`, whose broker URL
+    /// carries a wrong password and the right one in `MAILPOOL_AMQP_PASSWORD_FILE` (a container secret):
+    /// ready once it is connected (`mailpool health` says so too); its metrics count the notifications it
+    /// sent, per account, with no recipient or ID in a label; every log line is a JSON object, and those
+    /// about a notification carry its account, ID and correlation fields.
     @Test func aWorkerServesMetricsAndHealthAndLogsJSON() async throws {
         let fixture = try await PipelineFixture(mailboxes: 2)
         try fixture.writeNotificationAccounts()
         let connection = try await fixture.notificationConnection()
         let port = try freePort()
         let log = fixture.directory.appendingPathComponent("worker.log").path
+        let passwordFile = fixture.directory.appendingPathComponent("amqp-password").path
+        try "guest\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        let wrongPassword = fixture.vhostURL.replacingOccurrences(of: "guest:guest@", with: "guest:not-the-password@")
+        #expect(wrongPassword != fixture.vhostURL)
         let worker = try MailpoolProcess.start(
             ["notification-worker", "--accounts", fixture.accountsPath, "--dedupe", fixture.directory.appendingPathComponent("dedupe").path,
              "--per-minute", "0", "--retry-ladder", "0.2,0.4,0.8", "--metrics-port", "\(port)"],
-            amqpURL: fixture.vhostURL, environment: ["MAILPOOL_LOG_FORMAT": "json", "MAILPOOL_LOG_LEVEL": "debug"], standardError: log)
+            amqpURL: wrongPassword, environment: ["MAILPOOL_LOG_FORMAT": "json", "MAILPOOL_LOG_LEVEL": "debug",
+                                                  "MAILPOOL_AMQP_PASSWORD_FILE": passwordFile], standardError: log)
         let engine = CurlEngine(name: "test-operations")
         fixture.track(engine)
         func get(_ url: String) async -> (Int, String) {
@@ -44,6 +50,7 @@ import Glibc
         }
         try await eventually(within: 60, "the worker never became ready") { await get("http://127.0.0.1:\(port)/health/ready").0 == 200 }
         #expect(await get("http://127.0.0.1:\(port)/health/live").0 == 200)
+        #expect(try await runProgram(MailpoolProcess.executable, ["health", "--port", "\(port)"]).status == 0)
 
         for index in 0..<3 { try await fixture.enqueue(notification("ops-\(index)"), on: connection) }
         try await eventually(within: 60, "not all sent") { await fixture.sentCounts().count == 3 }
@@ -58,6 +65,7 @@ import Glibc
         #expect(!metrics.contains("buyer@customer.example") && !metrics.contains("ops-0"), "a recipient or an ID in a label")
 
         await worker.stop()
+        #expect(try await runProgram(MailpoolProcess.executable, ["health", "--port", "\(port)", "--live"]).status != 0)
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         #expect(!lines.isEmpty)
         let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
