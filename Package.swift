@@ -204,16 +204,19 @@ let package = Package(
             linkerSettings: releaseLinking
         ),
 
+        // What the test targets share: running programs (rabbitmqctl, openssl, the mailpool
+        // executable) without blocking Swift's cooperative threads.
+        .target(name: "MailpoolTestSupport", path: "Tests/MailpoolTestSupport"),
         .testTarget(name: "MailpoolCoreTests", dependencies: ["MailpoolCore"]),
-        .testTarget(name: "MailpoolAMQPTests", dependencies: ["MailpoolAMQP"]),
+        .testTarget(name: "MailpoolAMQPTests", dependencies: ["MailpoolAMQP", "MailpoolTestSupport"]),
         .testTarget(name: "MailpoolAccountsTests", dependencies: ["MailpoolAccounts", "MailpoolCore"]),
         .testTarget(name: "MailpoolPipelineTests", dependencies: [
             "MailpoolPipeline", "MailpoolAccounts", "MailpoolAMQP", "MailpoolGraph", "GraphSandbox", "MailpoolCurl",
-            "MailpoolLegacyMail", "MailpoolCore", "MailpoolNotifications",
+            "MailpoolLegacyMail", "MailpoolCore", "MailpoolNotifications", "MailpoolTestSupport",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["MIMECorpus/python_summary.py"]),
-        .testTarget(name: "MailpoolGraphTests", dependencies: ["MailpoolGraph", "GraphSandbox", "MailpoolCurl"]),
+        .testTarget(name: "MailpoolGraphTests", dependencies: ["MailpoolGraph", "GraphSandbox", "MailpoolCurl", "MailpoolTestSupport"]),
     ]
 )

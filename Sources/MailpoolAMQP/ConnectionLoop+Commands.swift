@@ -6,9 +6,18 @@ extension ConnectionLoop {
     /// While a message is arriving, a command that waits for the broker's reply waits (with those after
     /// it, to keep their order) until the message is whole: the reply comes after the rest of the
     /// message on the socket, and rabbitmq-c would hold all of it in memory meanwhile (a 30 MB
-    /// notification the consumer drops unread took a worker to 72 MB).
+    /// notification the consumer drops unread took a worker to 72 MB). The frames already received
+    /// are read first, so that a message whose first frames are there counts as arriving.
     func execute(_ commands: [ConnectionCommand]) throws(AMQPError) {
         for (index, command) in commands.enumerated() {
+            if command.waitsForReply, let session {
+                do throws(AMQPError) {
+                    _ = try readFrames(session, limit: 1024)
+                } catch {
+                    deferred.append(contentsOf: commands[index...])
+                    throw error
+                }
+            }
             if command.waitsForReply, assembler.isAssembling {
                 deferred.append(contentsOf: commands[index...])
                 return

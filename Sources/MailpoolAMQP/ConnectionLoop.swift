@@ -93,14 +93,11 @@ final class ConnectionLoop: @unchecked Sendable {
 
     /// One round: run waiting commands, take the frames that are ready, and sleep in `poll` only when
     /// there was nothing to do.
-    private func pump() throws(AMQPError) {
-        guard let session else { return }
-        let commands = deferred + inbox.drain()
-        deferred.removeAll()
-        try execute(commands)
+    /// Handles the frames already received, at most `limit`; returns how many there were.
+    func readFrames(_ session: RabbitSession, limit: Int) throws(AMQPError) -> Int {
         var frames = 0
         var bodyBytes = 0
-        while frames < 1024, let frame = try session.nextFrame() {
+        while frames < limit, let frame = try session.nextFrame() {
             try handle(frame)
             frames += 1
             if Int32(frame.frame_type) == AMQP_FRAME_BODY { bodyBytes += frame.payload.body_fragment.len }
@@ -112,6 +109,15 @@ final class ConnectionLoop: @unchecked Sendable {
             }
         }
         session.releaseBuffers()
+        return frames
+    }
+
+    private func pump() throws(AMQPError) {
+        guard let session else { return }
+        let commands = deferred + inbox.drain()
+        deferred.removeAll()
+        try execute(commands)
+        let frames = try readFrames(session, limit: 1024)
         // Nothing read: sleep until the socket or the inbox has something, also when commands wait
         // for a message to arrive whole (``execute(_:)``).
         if frames == 0 && (commands.isEmpty || assembler.isAssembling) {

@@ -1,5 +1,6 @@
 import Foundation
 import MailpoolAMQP
+import MailpoolTestSupport
 import Synchronization
 import Testing
 
@@ -34,21 +35,16 @@ enum Broker {
 
     /// Creates `vhost` (if needed) with full permissions for the test user, so that a test can close
     /// every connection in it without disturbing tests running in other virtual hosts.
-    static func isolatedVhost(_ vhost: String) throws -> String {
-        try rabbitmqctl("add_vhost", vhost)
-        try rabbitmqctl("set_permissions", "-p", vhost, try AMQPURL(url).user, ".*", ".*", ".*")
+    static func isolatedVhost(_ vhost: String) async throws -> String {
+        try await rabbitmqctl("add_vhost", vhost)
+        try await rabbitmqctl("set_permissions", "-p", vhost, try AMQPURL(url).user, ".*", ".*", ".*")
         return vhost
     }
 
     /// Runs `rabbitmqctl` against the test node.
-    static func rabbitmqctl(_ arguments: String...) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["rabbitmqctl", "-n", node] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "rabbitmqctl \(arguments) failed")
+    static func rabbitmqctl(_ arguments: String...) async throws {
+        let run = try await runCommand(["rabbitmqctl", "-n", node] + arguments)
+        #expect(run.status == 0, "rabbitmqctl \(arguments) failed")
     }
 }
 

@@ -1,4 +1,5 @@
 import MailpoolAMQP
+import MailpoolTestSupport
 import Synchronization
 import Testing
 
@@ -87,27 +88,18 @@ import Testing
         let collector = Task {
             for try await delivery in consumer { received.withLock { $0.append(delivery) } }
         }
-        try await eventually { received.withLock { $0.count } == 5 }
+        try await eventually(within: 120) { received.withLock { $0.count } == 5 }
         // Give the broker time to overstep the limit, if it were going to.
         try await Task.sleep(for: .milliseconds(500))
         #expect(received.withLock { $0.count } == 5)
 
         received.withLock { $0[0] }.ack()
-        try await eventually { received.withLock { $0.count } == 6 }
+        try await eventually(within: 120) { received.withLock { $0.count } == 6 }
         try await Task.sleep(for: .milliseconds(300))
         #expect(received.withLock { $0.count } == 6)
 
         collector.cancel()
         try await connection.deleteQueue(queue)
         await connection.close()
-    }
-}
-
-/// Waits until `condition` holds, checking every 20 ms, for at most `seconds`.
-func eventually(within seconds: Double = 10, _ condition: @escaping @Sendable () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw TimedOut() }
-        try await Task.sleep(for: .milliseconds(20))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MailpoolAMQP
+import MailpoolTestSupport
 import Synchronization
 import Testing
 
@@ -11,7 +12,7 @@ import Testing
     @Test func streamSurvivesCloseAllConnections() async throws {
         let total = 10_000
         let queue = Broker.uniqueName("recovery")
-        let vhost = try Broker.isolatedVhost("mailpool-recovery-tests")
+        let vhost = try await Broker.isolatedVhost("mailpool-recovery-tests")
         let topology = Topology(queues: [.quorum(queue)])
         let publisher = try await Broker.connect(topology, name: "recovery-publisher", vhost: vhost)
         let consumerConnection = try await Broker.connect(topology, name: "recovery-consumer", vhost: vhost)
@@ -31,13 +32,16 @@ import Testing
                 if done == total { break }
             }
         }
-        // Paced at 2,000 messages/s so that the connections are closed while the stream is under way.
+        // Paced at 2,000 messages/s, and the last 2,000 held back until the publisher has been cut off and
+        // has reconnected, however long rabbitmqctl takes: the connections are closed mid-stream.
         let start = ContinuousClock.now
+        let heldBack = total - 2_000
         let publishing = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for id in 0..<total {
                     if id >= 200 { try await group.next() }
-                    try await Task.sleep(until: start + .microseconds(id * 500))
+                    if id == heldBack { try await eventually(within: 180) { publisher.connectionCount >= 2 } }
+                    if id < heldBack { try await Task.sleep(until: start + .microseconds(id * 500)) }
                     group.addTask {
                         let message = OutgoingMessage(exchange: "", routingKey: queue, body: "message \(id)".bytes,
                                                       properties: AMQPProperties(messageID: "\(id)"))
@@ -59,7 +63,7 @@ import Testing
         }
 
         try await eventually(within: 180) { acked.withLock { $0.count } >= 3_000 }
-        try Broker.rabbitmqctl("close_all_connections", "--vhost", vhost, "chaos test")
+        try await Broker.rabbitmqctl("close_all_connections", "--vhost", vhost, "chaos test")
         #expect(confirmed.withLock { $0.count } < total, "the connections were closed mid-stream")
         try await withTimeout(180) { try await publishing.value }
         try await withTimeout(180) { try await consuming.value }
@@ -105,10 +109,19 @@ import Testing
         try relay.run()
         // socat forks a process per connection; signals go to all of them by their command line.
         let pattern = "TCP-LISTEN:\(port),"
-        defer {
-            signalRelay("CONT", pattern)
-            signalRelay("KILL", pattern)
+        do {
+            try await Self.loseHeartbeats(through: port, pattern: pattern, broker: broker)
+        } catch {
+            await signalRelay("CONT", pattern)
+            await signalRelay("KILL", pattern)
+            throw error
         }
+        await signalRelay("KILL", pattern)
+    }
+
+    /// Connects through the relay at `port`, freezes it past two heartbeats, thaws it, and checks that
+    /// the connection was re-established and works.
+    private static func loseHeartbeats(through port: Int, pattern: String, broker: AMQPURL) async throws {
         try await Task.sleep(for: .milliseconds(300))
 
         var options = try Broker.options(name: "heartbeat")
@@ -119,11 +132,11 @@ import Testing
         let queue = Broker.uniqueName("heartbeat")
         try await connection.declare(Topology(queues: [.quorum(queue)]))
 
-        signalRelay("STOP", pattern)
+        await signalRelay("STOP", pattern)
         try await Task.sleep(for: .seconds(4))  // more than two missed heartbeats
-        signalRelay("CONT", pattern)
+        await signalRelay("CONT", pattern)
 
-        try await eventually(within: 20) { connection.connectionCount >= 2 }
+        try await eventually(within: 120) { connection.connectionCount >= 2 }
         try await connection.publish(OutgoingMessage(exchange: "", routingKey: queue, body: "after".bytes))
         #expect(try await connection.queueInfo(queue).messageCount == 1)
         try await connection.deleteQueue(queue)
@@ -132,10 +145,6 @@ import Testing
 }
 
 /// Sends `signal` to every process whose command line contains `pattern`.
-private func signalRelay(_ signal: String, _ pattern: String) {
-    let pkill = Process()
-    pkill.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    pkill.arguments = ["pkill", "-\(signal)", "-f", pattern]
-    try? pkill.run()
-    pkill.waitUntilExit()
+private func signalRelay(_ signal: String, _ pattern: String) async {
+    _ = try? await runCommand(["pkill", "-\(signal)", "-f", pattern])
 }

@@ -3,6 +3,7 @@ import Foundation
 import GraphSandbox
 import MailpoolCore
 import MailpoolGraph
+import MailpoolTestSupport
 import Testing
 
 @Suite struct MailTests {
@@ -95,7 +96,8 @@ import Testing
         guard ProcessInfo.processInfo.environment["MAILPOOL_MEMORY_PROBE"] != nil else {
             // Resident memory is per process, and other tests run in parallel in this one: measure in a
             // process of its own that runs only this test.
-            #expect(try runThisTestAlone("fiftyMegabyteMIMEStreamsToDiskWithFlatMemory") == 0)
+            let run = try await runThisTestAlone("fiftyMegabyteMIMEStreamsToDiskWithFlatMemory")
+            #expect(run.status == 0, "\(run.output.split(separator: "\n").suffix(30).joined(separator: "\n"))")
             return
         }
         let fixture = try await SandboxFixture()
@@ -141,17 +143,13 @@ import Testing
     }
 }
 
-/// Runs the test binary again with only `test`, and `MAILPOOL_MEMORY_PROBE` set; returns its exit status.
-func runThisTestAlone(_ test: String) throws -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    process.arguments = ["--testing-library", "swift-testing", "--filter", test]
+/// Runs the test binary again with only `test`, and `MAILPOOL_MEMORY_PROBE` set; returns its exit
+/// status and what it printed.
+func runThisTestAlone(_ test: String) async throws -> (status: Int32, output: String) {
     var environment = ProcessInfo.processInfo.environment
     environment["MAILPOOL_MEMORY_PROBE"] = "1"
-    process.environment = environment
-    try process.run()
-    process.waitUntilExit()
-    return process.terminationStatus
+    return try await runProgram(URL(fileURLWithPath: CommandLine.arguments[0]), ["--testing-library", "swift-testing", "--filter", test],
+                                environment: environment, mergingErrors: true)
 }
 
 /// VmRSS of this process in bytes.

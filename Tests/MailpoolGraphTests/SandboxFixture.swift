@@ -3,6 +3,7 @@ import GraphSandbox
 import MailpoolCore
 import MailpoolCurl
 import MailpoolGraph
+import MailpoolTestSupport
 import Testing
 
 /// A Graph sandbox on an ephemeral loopback port, with one tenant holding apps for every case the
@@ -84,29 +85,23 @@ struct TestCertificate {
     let privateKeyPEM: String
     let publicKeyPEM: String
 
-    static func make() throws -> TestCertificate {
+    static func make() async throws -> TestCertificate {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailpool-cert-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let key = directory.appendingPathComponent("key.pem").path
         let cert = directory.appendingPathComponent("cert.pem").path
         let pub = directory.appendingPathComponent("pub.pem").path
-        try run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=mailpool-test",
+        try await run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=mailpool-test",
                 "-keyout", key, "-out", cert)
-        try run("openssl", "x509", "-in", cert, "-pubkey", "-noout", "-out", pub)
+        try await run("openssl", "x509", "-in", cert, "-pubkey", "-noout", "-out", pub)
         return TestCertificate(certificatePEM: try String(contentsOfFile: cert, encoding: .utf8),
                                privateKeyPEM: try String(contentsOfFile: key, encoding: .utf8),
                                publicKeyPEM: try String(contentsOfFile: pub, encoding: .utf8))
     }
 
-    private static func run(_ arguments: String...) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "\(arguments.joined(separator: " ")) failed")
+    private static func run(_ arguments: String...) async throws {
+        try #require(try await runCommand(arguments).status == 0, "\(arguments.joined(separator: " ")) failed")
     }
 }
 

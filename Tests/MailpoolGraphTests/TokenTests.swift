@@ -50,14 +50,14 @@ import Testing
     }
 
     @Test func certificateCredentialGetsATokenAndAWrongKeyIsRefused() async throws {
-        let certificate = try TestCertificate.make()
+        let certificate = try await TestCertificate.make()
         let fixture = try await SandboxFixture(certificate: certificate)
         let app = GraphApp(tenantID: SandboxFixture.tenant, clientID: SandboxFixture.certificateApp, credential: .certificate(
             ClientCertificate(certificatePEM: certificate.certificatePEM, privateKeyPEM: Secret(certificate.privateKeyPEM))))
         let client = GraphClient(app: app, cloud: fixture.cloud, context: fixture.context)
         #expect(try await client.inboxCounts(mailbox: SandboxFixture.mailbox).total == 0)
 
-        let other = try TestCertificate.make()
+        let other = try await TestCertificate.make()
         let impostor = GraphApp(tenantID: SandboxFixture.tenant, clientID: SandboxFixture.certificateApp, credential: .certificate(
             ClientCertificate(certificatePEM: certificate.certificatePEM, privateKeyPEM: Secret(other.privateKeyPEM))))
         let freshCache = TokenCache(engine: fixture.context.engine, caFile: fixture.context.caFile)  // the shared cache already holds a token

@@ -1,6 +1,7 @@
 import Foundation
 import GraphSandbox
 import MailpoolAccounts
+import MailpoolTestSupport
 import Testing
 
 /// The guide's activation flow with the CLI, against a running pool: a new account is added inactive,
@@ -22,7 +23,7 @@ import Testing
         let events = try await fixture.collectEvents()
         try await fixture.startPoller()
         try await fixture.startWorker()
-        try await eventually(within: 60, "the old account's mail never arrived") { events.count == 3 }
+        try await eventually(within: 120, "the old account's mail never arrived") { events.count == 3 }
 
         func mailpool(_ arguments: String...) async throws -> (status: Int32, output: String) {
             try await runProgram(MailpoolProcess.executable, arguments + ["--accounts", fixture.accountsPath], mergingErrors: true)
@@ -48,7 +49,7 @@ import Testing
         #expect(run.status == 0, "\(run.output)")
         let after = try String(contentsOfFile: fixture.accountsPath, encoding: .utf8)
         #expect(after == before.replacingOccurrences(of: #""mailbox": "\#(new)", "active": false"#, with: #""mailbox": "\#(new)", "active": true"#))
-        try await eventually(within: 60, "the new account's mail never arrived") { events.count == 6 }
+        try await eventually(within: 120, "the new account's mail never arrived") { events.count == 6 }
 
         // The outbound side has no "active" member yet: tested (a test email to itself, which the pool
         // then ingests), then activated.
@@ -62,7 +63,7 @@ import Testing
         try await fixture.sandbox.seed(SeedMessage(subject: "old late", to: [old]), to: old)
         for index in 0..<2 {
             try await fixture.sandbox.seed(SeedMessage(subject: "new late \(index)", to: [new]), to: new)
-            try await eventually(within: 60, "the new account's late mail never arrived") {
+            try await eventually(within: 120, "the new account's late mail never arrived") {
                 events.all.contains { $0.subject == "new late \(index)" }
             }
         }

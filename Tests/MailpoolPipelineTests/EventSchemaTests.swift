@@ -2,6 +2,7 @@ import Foundation
 import GraphSandbox
 import MailpoolAccounts
 import MailpoolPipeline
+import MailpoolTestSupport
 import Testing
 
 @Suite struct EventSchemaTests {
@@ -17,7 +18,7 @@ import Testing
         let events = try await fixture.collectEvents()
         try await fixture.startPoller()
         try await fixture.startWorker()
-        try await eventually(within: 30, "no events") { events.count == 2 }
+        try await eventually(within: 120, "no events") { events.count == 2 }
         #expect(try await validate(events.all, against: "inbound-mail", in: fixture.directory) == "2 valid")
         await fixture.stop()
     }

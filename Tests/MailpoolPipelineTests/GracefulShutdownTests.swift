@@ -2,6 +2,7 @@ import Foundation
 import GraphSandbox
 import MailpoolNotifications
 import MailpoolPipeline
+import MailpoolTestSupport
 import Testing
 
 /// SIGTERM lets the work in progress finish: what was completed is not done again, and the process

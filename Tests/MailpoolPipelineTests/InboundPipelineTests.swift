@@ -3,6 +3,7 @@ import Foundation
 import GraphSandbox
 import MailpoolCore
 import MailpoolPipeline
+import MailpoolTestSupport
 import Testing
 
 @Suite struct InboundPipelineTests {

@@ -3,6 +3,7 @@ import GraphSandbox
 import Logging
 import MailpoolAMQP
 import MailpoolPipeline
+import MailpoolTestSupport
 import Synchronization
 import Testing
 
@@ -117,7 +118,7 @@ import Testing
         let log = CapturedLog()
         try await fixture.startPoller()
         try await fixture.startWorker(logger: log.logger())
-        try await eventually(within: 60, "no store error logged") {
+        try await eventually(within: 120, "no store error logged") {
             log.lines(at: .error).contains { $0.contains("the inbound store cannot take mail") && $0.contains("is full") }
         }
         #expect(events.count == 0)
@@ -143,7 +144,7 @@ import Testing
         let log = CapturedLog()
         try await fixture.startPoller()
         try await fixture.startWorker(logger: log.logger())
-        try await eventually(within: 60, "no error about the missing queue") {
+        try await eventually(within: 120, "no error about the missing queue") {
             log.lines(at: .error).contains { $0.contains("no queue takes this account's inbound events") }
         }
         #expect(try await fixture.sandbox.count(mailbox, folder: "inbox").total == 20)

@@ -4,6 +4,7 @@ import MailpoolCore
 import MailpoolCurl
 import MailpoolLegacyMail
 import MailpoolPipeline
+import MailpoolTestSupport
 import Testing
 
 @Suite struct LegacyMailTests {
@@ -37,7 +38,7 @@ import Testing
         let events = try await fixture.collectEvents()
         try await fixture.startPoller(environment: ["DOVECOT_PASSWORD": Dovecot.password])
         try await fixture.startWorker(environment: ["DOVECOT_PASSWORD": Dovecot.password])
-        try await eventually(within: 60, "only \(events.count) of 40 events arrived") { events.count >= 40 }
+        try await eventually(within: 120, "only \(events.count) of 40 events arrived") { events.count >= 40 }
         try await fixture.drain(events)
         let all = events.all
         #expect(all.count == 40)

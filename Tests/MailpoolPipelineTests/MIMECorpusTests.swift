@@ -1,5 +1,6 @@
 import Foundation
 import MailpoolPipeline
+import MailpoolTestSupport
 import Testing
 
 /// MIMESummary against Python's `email` package (`policy.default`) on a corpus neither wrote: the

@@ -3,6 +3,7 @@ import GraphSandbox
 import MailpoolCurl
 import MailpoolNotifications
 import MailpoolPipeline
+import MailpoolTestSupport
 import Testing
 
 /// A whole pool as an operator runs it, watched by a real Prometheus: a poller, a fetch worker and a
@@ -44,10 +45,12 @@ import Testing
 
         let ports = (poller: try freePort(), fetch: try freePort(), notify: try freePort())
         let common = ["--accounts", fixture.accountsPath]
+        let log = { (name: String) in fixture.directory.appendingPathComponent("\(name).log").path }
         let processes = [
-            try MailpoolProcess.start(["poller", "--metrics-port", "\(ports.poller)"] + common, amqpURL: fixture.vhostURL),
+            try MailpoolProcess.start(["poller", "--metrics-port", "\(ports.poller)"] + common, amqpURL: fixture.vhostURL, standardError: log("poller")),
             try MailpoolProcess.start(["fetch-worker", "--metrics-port", "\(ports.fetch)", "--quarantine-after", "1", "--default-events-queue",
-                                       "--store", fixture.directory.appendingPathComponent("store-process").path] + common, amqpURL: fixture.vhostURL),
+                                       "--store", fixture.directory.appendingPathComponent("store-process").path] + common,
+                                      amqpURL: fixture.vhostURL, standardError: log("fetch-worker")),
         ]
         let engine = CurlEngine(name: "test-monitoring")
         fixture.track(engine)
@@ -55,30 +58,31 @@ import Testing
             .init(name: "mailpool", targets: ["127.0.0.1:\(ports.poller)", "127.0.0.1:\(ports.fetch)", "127.0.0.1:\(ports.notify)"]),
             .init(name: "rabbitmq", path: "/metrics/per-object", targets: ["127.0.0.1:15692"]),
         ], rules: "\(Self.monitoring)/alerts.yml", directory: fixture.directory, engine: engine)
-        defer { prometheus.stop() }
         let queue = { (name: String) in #"rabbitmq_queue_messages{vhost="\#(fixture.vhost)",queue="\#(name)"}"# }
 
         // RabbitMQ's plugin refreshes its queue figures every 5 s.
-        try await eventually(within: 90, "Prometheus never saw the 21 waiting notifications") {
+        try await eventually(within: 180, "Prometheus never saw the 21 waiting notifications") {
             await prometheus.value(queue(NotificationNames.queue)) == 21
         }
         let notifier = try MailpoolProcess.start(
             ["notification-worker", "--metrics-port", "\(ports.notify)", "--per-minute", "0", "--retry-ladder", "0.2,0.4,0.8",
-             "--dedupe", fixture.directory.appendingPathComponent("dedupe").path] + common, amqpURL: fixture.vhostURL)
+             "--dedupe", fixture.directory.appendingPathComponent("dedupe").path] + common, amqpURL: fixture.vhostURL,
+            standardError: log("notification-worker"))
         let expected: [(String, Double)] = [
             ("sum(mailpool_notifications_sent_total)", 20), ("sum(mailpool_notifications_dead_lettered_total)", 1),
             (queue(NotificationNames.queue), 0), (queue(NotificationNames.deadQueue), 1),
             ("sum(mailpool_fetched_messages_total)", 4), ("sum(mailpool_quarantined_messages_total)", 1),
         ]
         var seen: [String: Double] = [:]
-        try await eventually(within: 120, "Prometheus never saw the run's end: \(seen)") {
+        let fetchLog = { (try? String(contentsOfFile: log("fetch-worker"), encoding: .utf8))?.split(separator: "\n").suffix(20).joined(separator: "\n") ?? "" }
+        try await eventually(within: 120, "Prometheus never saw the run's end: \(seen)\nthe fetch worker's last lines:\n\(fetchLog())") {
             for (expression, _) in expected { seen[expression] = await prometheus.value(expression) }
             return expected.allSatisfy { seen[$0.0] == $0.1 }
         }
         #expect(await fixture.sentCounts().count == 20)
 
         // `mailpool status` shows each sender's recent sends and its last error, from the workers' snapshots.
-        try await eventually(within: 60, "status never showed the senders' activity") {
+        try await eventually(within: 120, "status never showed the senders' activity") {
             let run = try await MailpoolProcess.run(["status", "--json", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL,
                                                     environment: ["MAILPOOL_MANAGEMENT_URL": "http://guest:guest@127.0.0.1:15672"])
             let status = (try? JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]) ?? [:]
@@ -88,7 +92,7 @@ import Testing
             return (outbound["Notifier"]?["sentLastMinute"] as? Int ?? 0) > 0
                 && (outbound["Expired"]?["lastError"] as? String)?.contains("AADSTS7000222") == true
         }
-        #expect(try fixture.queueDepths()[NotificationNames.deadQueue] == 1)
+        #expect(try await fixture.queueDepths()[NotificationNames.deadQueue] == 1)
         #expect(await prometheus.value(#"mailpool_notifications_dead_lettered_total{account="Expired",reason="configuration"}"#) == 1)
         #expect(await prometheus.value("sum(mailpool_graph_throttled_total)") == 1)
         #expect(await prometheus.value("max(mailpool_poller_leading)") == 1)
@@ -108,6 +112,7 @@ import Testing
         #expect(named.subtracting(exported).isEmpty, "named but not exported: \(named.subtracting(exported).sorted())")
 
         for process in processes + [notifier] { await process.stop() }
+        await prometheus.stop()
         await fixture.stop()
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import GraphSandbox
 import MailpoolAMQP
 import MailpoolNotifications
+import MailpoolTestSupport
 import Testing
 
 /// Notifications (300 in the test command, 2,000 in `deploy/local/chaos.sh`) through Graph faults whose outcome is unknown to the sender — answers lost after
@@ -68,8 +69,10 @@ import Testing
     /// then checks what the sandbox delivered.
     static func expectEveryNotificationOnce(_ fixture: PipelineFixture, count: Int, _ name: String,
                                             sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        try await eventually(within: 600, "\(name): the pool did not drain: \((try? fixture.queueDepths()) ?? [:])") {
-            await fixture.sentCounts().count == count && (try? fixture.queueDepths().values.reduce(0, +)) == 0
+        var depths: [String: Int] = [:]
+        try await eventually(within: 600, "\(name): the pool did not drain: \(depths)") {
+            depths = (try? await fixture.queueDepths()) ?? [:]
+            return await fixture.sentCounts().count == count && depths.values.reduce(0, +) == 0
         }
         let counts = await fixture.sentCounts()
         #expect(counts.count == count, "\(name): \(count - counts.count) not delivered", sourceLocation: sourceLocation)

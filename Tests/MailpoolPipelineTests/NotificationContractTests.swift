@@ -1,5 +1,6 @@
 import Foundation
 import MailpoolNotifications
+import MailpoolTestSupport
 import Testing
 
 /// The queue is a public contract: both documented ways to enqueue (Python with pika, `mailpool
@@ -12,26 +13,20 @@ import Testing
         _ = try await fixture.notificationConnection()
         try await fixture.startNotificationWorker()
 
-        let python = Process()
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", repositoryPath("deploy/examples/notify.py"),
-                            fixture.vhostURL, "buyer@customer.example", "from-python"]
-        try python.run()
-        python.waitUntilExit()
-        #expect(python.terminationStatus == 0, "the pika example failed")
+        let python = try await runCommand(["python3", repositoryPath("deploy/examples/notify.py"),
+                                           fixture.vhostURL, "buyer@customer.example", "from-python"])
+        #expect(python.status == 0, "the pika example failed")
 
-        let notify = try MailpoolProcess.start(
+        let notify = try await MailpoolProcess.run(
             ["notify", "--accounts", fixture.accountsPath, "--id", "from-cli", "--to", "buyer@customer.example",
              "--subject", "CAR-1043", "--text", "Please respond", "--correlation", "car=CAR-1043"], amqpURL: fixture.vhostURL)
-        notify.process.waitUntilExit()
-        #expect(notify.process.terminationStatus == 0, "mailpool notify failed")
+        #expect(notify.status == 0, "mailpool notify failed")
 
-        let invalid = try MailpoolProcess.start(
+        let invalid = try await MailpoolProcess.run(
             ["notify", "--accounts", fixture.accountsPath, "--to", "not an address", "--subject", "x", "--text", "y"], amqpURL: fixture.vhostURL)
-        invalid.process.waitUntilExit()
-        #expect(invalid.process.terminationStatus != 0, "mailpool notify enqueued an invalid notification")
+        #expect(invalid.status != 0, "mailpool notify enqueued an invalid notification")
 
-        try await eventually(within: 30, "not sent") { await fixture.sentCounts().keys.sorted() == ["from-cli", "from-python"] }
+        try await eventually(within: 120, "not sent") { await fixture.sentCounts().keys.sorted() == ["from-cli", "from-python"] }
         let sent = await fixture.sandbox.sent(from: PipelineFixture.sender)
         #expect(sent.first { $0.internetMessageHeaders["x-mailpool-notification-id"] == "from-python" }?.bodyContentType == "html")
         await fixture.stop()

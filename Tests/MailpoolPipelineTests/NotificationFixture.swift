@@ -73,16 +73,8 @@ extension PipelineFixture {
 
     /// Notifications in this virtual host's queues, ready and unacknowledged, by queue (`rabbitmqctl
     /// list_queues`); the workers' activity snapshots are not notifications and are left out.
-    func queueDepths() throws -> [String: Int] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["rabbitmqctl", "-n", Self.node, "list_queues", "-p", vhost, "name", "messages", "--quiet", "--no-table-headers"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+    func queueDepths() async throws -> [String: Int] {
+        let output = try await Self.rabbitmqctl("list_queues", "-p", vhost, "name", "messages", "--quiet", "--no-table-headers")
         var depths: [String: Int] = [:]
         for line in output.split(separator: "\n") {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })

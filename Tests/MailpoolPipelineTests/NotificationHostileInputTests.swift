@@ -2,6 +2,7 @@ import Foundation
 import GraphSandbox
 import MailpoolAMQP
 import MailpoolNotifications
+import MailpoolTestSupport
 import Testing
 
 /// Input that would hurt a worker: a body far over the limit, and a notification that kills every
@@ -25,8 +26,8 @@ import Testing
         try await fixture.enqueue(notification("after-huge"), on: connection)
         let process = try worker(fixture)
         let dead = DeadLetters(connection: connection)
-        try await eventually(within: 60, "the good notification was not sent") { await fixture.sentCounts()["after-huge"] == 1 }
-        try await eventually(within: 90, "not dead-lettered") { try await dead.list().count == 1 }
+        try await eventually(within: 120, "the good notification was not sent") { await fixture.sentCounts()["after-huge"] == 1 }
+        try await eventually(within: 180, "not dead-lettered") { try await dead.list().count == 1 }
         let peak = try #require(process.peakResidentBytes)
         process.kill()
         let entry = try #require(try await dead.list().first)
@@ -50,14 +51,14 @@ import Testing
         while try await dead.list().isEmpty {
             try #require(kills < 6, "still not dead-lettered after \(kills) workers were killed")
             let process = try worker(fixture, ["--delivery-limit", "2"])
-            try await eventually(within: 90, "no worker took it") {
+            try await eventually(within: 180, "no worker took it") {
                 let ready = try await connection.queueInfo(NotificationNames.queue).messageCount
                 let deadCount = try await dead.list().count
                 return ready == 0 || deadCount > 0
             }
             process.kill()
             kills += 1
-            try await eventually(within: 60, "not returned after the kill") {
+            try await eventually(within: 120, "not returned after the kill") {
                 let ready = try await connection.queueInfo(NotificationNames.queue).messageCount
                 let deadCount = try await dead.list().count
                 return ready == 1 || deadCount > 0

@@ -4,6 +4,7 @@ import MailpoolAMQP
 import MailpoolCore
 import MailpoolGraph
 import MailpoolNotifications
+import MailpoolTestSupport
 import Testing
 
 @Suite struct NotificationTests {
@@ -38,7 +39,7 @@ import Testing
         let connection = try await fixture.notificationConnection()
         try await fixture.startNotificationWorker(ladder: NotificationAmbiguityTests.ladder, clientAttempts: 3)
         for index in 0..<300 { try await fixture.enqueue(notification("f-\(index)"), on: connection) }
-        try await eventually(within: 90, "not all sent") { await fixture.sentCounts().count == 300 }
+        try await eventually(within: 180, "not all sent") { await fixture.sentCounts().count == 300 }
         try await Task.sleep(for: .seconds(1))
         let counts = await fixture.sentCounts()
         #expect(counts.count == 300 && counts.values.allSatisfy { $0 == 1 })
@@ -66,9 +67,9 @@ import Testing
         try await fixture.enqueue(dormant, on: connection)
         try await fixture.enqueue(notification("good"), on: connection)
 
-        try await eventually(within: 90, "the good notification was not sent") { await fixture.sentCounts()["good"] == 1 }
+        try await eventually(within: 180, "the good notification was not sent") { await fixture.sentCounts()["good"] == 1 }
         let dead = DeadLetters(connection: connection)
-        try await eventually(within: 60, "not all dead-lettered") { try await dead.list().count == 7 }
+        try await eventually(within: 120, "not all dead-lettered") { try await dead.list().count == 7 }
         let reasons = try await dead.list().map(\.reason)
         for expected in ["malformed-json", "invalid: no recipient", "invalid: 'not an address' is not an email address",
                          "header-injection: subject contains CR or LF", "oversized", "unknown-account: no account named 'Nobody'",
@@ -89,7 +90,7 @@ import Testing
         let start = ContinuousClock.now
         try await fixture.enqueue(notification("ladder"), on: connection)
         let dead = DeadLetters(connection: connection)
-        try await eventually(within: 90, "never dead-lettered") { try await dead.list().count == 1 }
+        try await eventually(within: 180, "never dead-lettered") { try await dead.list().count == 1 }
         let elapsed = ContinuousClock.now - start
         let entry = try #require(try await dead.list().first)
         #expect(entry.id == "ladder")
@@ -106,7 +107,7 @@ import Testing
 
         await fixture.sandbox.setFaults(SandboxFaults())
         #expect(try await dead.replay() == 1)
-        try await eventually(within: 90, "the replayed notification was not sent") { await fixture.sentCounts()["ladder"] == 1 }
+        try await eventually(within: 180, "the replayed notification was not sent") { await fixture.sentCounts()["ladder"] == 1 }
         #expect(try await dead.list().isEmpty)
         await fixture.stop()
     }
@@ -118,7 +119,7 @@ import Testing
         try await fixture.startNotificationWorker()
         // The same ID twice: the dedupe record stops the second.
         try await fixture.enqueue(notification("twice"), on: connection)
-        try await eventually(within: 90, "not sent") { await fixture.sentCounts()["twice"] == 1 }
+        try await eventually(within: 180, "not sent") { await fixture.sentCounts()["twice"] == 1 }
         try await fixture.enqueue(notification("twice"), on: connection)
         // An attempt that got through without being recorded: a retry finds it in Sent Items.
         let client = GraphClient(app: GraphApp(tenantID: PipelineFixture.tenant, clientID: PipelineFixture.client,
@@ -130,7 +131,7 @@ import Testing
             headers: [("x-mailpool-notification-id", "ghost")], idempotencyKey: "ghost"))
         try await fixture.enqueue(notification("ghost"), headers: [NotificationNames.Header.attempts: 1], on: connection)
         try await fixture.enqueue(notification("after"), on: connection)
-        try await eventually(within: 90, "not sent") { await fixture.sentCounts()["after"] == 1 }
+        try await eventually(within: 180, "not sent") { await fixture.sentCounts()["after"] == 1 }
         try await Task.sleep(for: .seconds(1))
         #expect(await fixture.sentCounts() == ["twice": 1, "ghost": 1, "after": 1])
         client.context.engine.shutdown()
@@ -162,7 +163,7 @@ import Testing
         // Sends queue for the sender's 4 slots: give a draft's send the time to get one on a loaded machine.
         try await fixture.startNotificationWorker(sendWindow: 30)
         try await fixture.startNotificationWorker(sendWindow: 30)
-        try await eventually(within: 30, "the workers did not start") {
+        try await eventually(within: 120, "the workers did not start") {
             try await connection.queueInfo(NotificationNames.queue).consumerCount == 2
         }
         try await Task.sleep(for: .seconds(2))  // each has counted the other (they look every second)
@@ -188,12 +189,12 @@ import Testing
         let doomed = try MailpoolProcess.start(
             ["notification-worker", "--accounts", fixture.accountsPath, "--dedupe", fixture.directory.appendingPathComponent("dedupe").path,
              "--per-minute", "0", "--concurrency", "16", "--retry-ladder", "0.2,0.4,0.8"], amqpURL: fixture.vhostURL)
-        try await eventually(within: 60, "the worker process sent nothing") { await fixture.sentCounts().count >= 30 }
+        try await eventually(within: 120, "the worker process sent nothing") { await fixture.sentCounts().count >= 30 }
         doomed.kill()
         #expect(await fixture.sentCounts().count < 200, "the worker finished before it was killed")
         await fixture.sandbox.setFaults(SandboxFaults())
         try await fixture.startNotificationWorker()
-        try await eventually(within: 60, "notifications were lost") { await fixture.sentCounts().count == 200 }
+        try await eventually(within: 120, "notifications were lost") { await fixture.sentCounts().count == 200 }
         try await Task.sleep(for: .seconds(1))
         let counts = await fixture.sentCounts()
         #expect(counts.values.allSatisfy { $0 == 1 }, "sent twice: \(counts.filter { $0.value > 1 }.keys.sorted())")

@@ -4,6 +4,7 @@ import MailpoolAMQP
 import MailpoolCurl
 import MailpoolNotifications
 import MailpoolPipeline
+import MailpoolTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -48,13 +49,13 @@ import Glibc
             guard let response = try? await engine.perform(HTTPRequest(url: url, timeout: 5)) else { return (0, "") }
             return (response.status, String(decoding: response.body, as: UTF8.self))
         }
-        try await eventually(within: 60, "the worker never became ready") { await get("http://127.0.0.1:\(port)/health/ready").0 == 200 }
+        try await eventually(within: 120, "the worker never became ready") { await get("http://127.0.0.1:\(port)/health/ready").0 == 200 }
         #expect(await get("http://127.0.0.1:\(port)/health/live").0 == 200)
         #expect(try await runProgram(MailpoolProcess.executable, ["health", "--port", "\(port)"]).status == 0)
 
         for index in 0..<3 { try await fixture.enqueue(notification("ops-\(index)"), on: connection) }
-        try await eventually(within: 60, "not all sent") { await fixture.sentCounts().count == 3 }
-        try await eventually(within: 30, "the sent counter does not say 3") {
+        try await eventually(within: 120, "not all sent") { await fixture.sentCounts().count == 3 }
+        try await eventually(within: 120, "the sent counter does not say 3") {
             await get("http://127.0.0.1:\(port)/metrics").1.contains(#"mailpool_notifications_sent_total{account="Notifier"} 3"#)
         }
         let metrics = await get("http://127.0.0.1:\(port)/metrics").1
@@ -90,16 +91,16 @@ import Glibc
         for index in 0..<5 { try await fixture.sandbox.seed(SeedMessage(subject: "COA \(index)", to: [mailbox]), to: mailbox) }
         let events = try await fixture.collectEvents()
         let leader = try MailpoolProcess.start(["poller", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL)
-        try await eventually(within: 30, "no poller connected") {
+        try await eventually(within: 120, "no poller connected") {
             try await fixture.connect("test-status-probe").queueInfo(PipelineNames.fetchReportsQueue).consumerCount == 1
         }
         let standby = try MailpoolProcess.start(["poller", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL)
         try await fixture.startWorker()
-        try await eventually(within: 60, "\(events.count) of 5 events") { events.count == 5 }
+        try await eventually(within: 120, "\(events.count) of 5 events") { events.count == 5 }
         let management = ["MAILPOOL_MANAGEMENT_URL": "http://guest:guest@127.0.0.1:15672"]
         var status: [String: Any] = [:]
         // The management API lists connections from statistics it gathers every 5 s.
-        try await eventually(within: 60, "status never showed both accounts' outcomes and both pollers") {
+        try await eventually(within: 120, "status never showed both accounts' outcomes and both pollers") {
             let run = try await MailpoolProcess.run(["status", "--json", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL,
                                               environment: management)
             status = (try? JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]) ?? [:]
@@ -129,7 +130,7 @@ import Glibc
                                                          properties: AMQPProperties(headers: headers, messageID: "dead-\(index)")))
         }
         leader.kill()
-        try await eventually(within: 60, "status never showed the dead letters by reason and the standby leading") {
+        try await eventually(within: 120, "status never showed the dead letters by reason and the standby leading") {
             let run = try await MailpoolProcess.run(["status", "--json", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL,
                                                     environment: management)
             status = (try? JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]) ?? [:]

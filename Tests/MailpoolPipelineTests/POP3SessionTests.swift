@@ -4,6 +4,7 @@ import MailpoolCore
 import MailpoolCurl
 import MailpoolLegacyMail
 import MailpoolPipeline
+import MailpoolTestSupport
 import Synchronization
 import Testing
 
@@ -49,7 +50,7 @@ import Testing
             guard count == 10 else { return }
             switch loss {
             case .cut:
-                try kick(user)
+                try await kick(user)
             case .evicted:
                 for other in 0..<6 { _ = try await POP3Client(engine: engine, endpoint: pop3Endpoint("\(user)-other\(other)")).uniqueIDs() }
             }
@@ -90,13 +91,8 @@ import Testing
     }
 
     /// Cuts every connection of the user (`doveadm kick`): the POP3 session ends without QUIT.
-    private func kick(_ user: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/doveadm")
-        process.arguments = ["-c", Self.dovecotConfig, "kick", user]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "doveadm kick failed")
+    private func kick(_ user: String) async throws {
+        let run = try await runProgram(URL(fileURLWithPath: "/usr/bin/doveadm"), ["-c", Self.dovecotConfig, "kick", user])
+        try #require(run.status == 0, "doveadm kick failed")
     }
 }

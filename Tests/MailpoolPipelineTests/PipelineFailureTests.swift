@@ -1,6 +1,7 @@
 import Foundation
 import GraphSandbox
 import MailpoolPipeline
+import MailpoolTestSupport
 import Testing
 
 @Suite struct PipelineFailureTests {
@@ -22,7 +23,7 @@ import Testing
         let doomed = try MailpoolProcess.start(
             ["fetch-worker", "--accounts", fixture.accountsPath, "--store", fixture.store.root, "--concurrency", "4"],
             amqpURL: fixture.vhostURL)
-        try await eventually(within: 60, "the worker process delivered nothing") { events.count >= 20 }
+        try await eventually(within: 120, "the worker process delivered nothing") { events.count >= 20 }
         doomed.kill()
         let atKill = events.count
         #expect(atKill < keys.count, "the worker finished before it was killed")
@@ -33,7 +34,7 @@ import Testing
         }
         #expect(Set(events.all.map(\.dedupeKey)) == keys)
         for mailbox in fixture.mailboxes {
-            try await eventually(within: 20, "\(mailbox) still has mail in its Inbox") {
+            try await eventually(within: 120, "\(mailbox) still has mail in its Inbox") {
                 try await fixture.sandbox.count(mailbox, folder: "inbox").total == 0
             }
         }
@@ -71,7 +72,7 @@ import Testing
         let events = try await fixture.collectEvents()
         try await fixture.startPoller()
         try await fixture.startWorker()
-        try await eventually(within: 60, "the healthy account was blocked") { events.count == 10 }
+        try await eventually(within: 120, "the healthy account was blocked") { events.count == 10 }
         // Counted over a fixed 6 s (not since the start, whose length depends on the machine's load):
         // polled every second, but after each failure the mailbox rests 3 s (the test's backoff): no hot loop.
         let before = await fixture.sandbox.statistics().count("POST /:tenant/oauth2/v2.0/token 401")
@@ -91,13 +92,13 @@ import Testing
         let events = try await fixture.collectEvents()
         try await fixture.startWorker()
         try await fixture.sandbox.seed(SeedMessage(subject: "before", to: [mailbox]), to: mailbox)
-        try await eventually(within: 30, "the poller process polled nothing") { events.count == 1 }
+        try await eventually(within: 120, "the poller process polled nothing") { events.count == 1 }
         try await fixture.startPoller()  // the standby
         try await Task.sleep(for: .seconds(1))
         leader.kill()
         let killed = ContinuousClock.now
         try await fixture.sandbox.seed(SeedMessage(subject: "after", to: [mailbox]), to: mailbox)
-        try await eventually(within: 60, "the standby did not take over") { events.count == 2 }
+        try await eventually(within: 120, "the standby did not take over") { events.count == 2 }
         #expect(ContinuousClock.now - killed < .seconds(45), "the standby took over, but slowly")
         await fixture.stop()
     }

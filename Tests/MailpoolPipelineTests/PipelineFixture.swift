@@ -6,6 +6,7 @@ import MailpoolAccounts
 import MailpoolCurl
 import MailpoolGraph
 import MailpoolPipeline
+import MailpoolTestSupport
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -146,7 +147,7 @@ final class PipelineFixture: @unchecked Sendable {
         }
         groups.removeAll()
         guard events != nil else { return }
-        try await eventually(within: 60, "events still queued or unacknowledged after the drain") {
+        try await eventually(within: 120, "events still queued or unacknowledged after the drain") {
             // `messages` counts ready and unacknowledged ones: 0 means the collector holds every event.
             let line = try await Self.rabbitmqctl("list_queues", "-p", vhost, "--quiet", "--no-table-headers", "name", "messages")
                 .split(separator: "\n").first { $0.hasPrefix(PipelineNames.inboundQueue + "\t") }
@@ -184,17 +185,4 @@ final class EventCollector: @unchecked Sendable {
     var count: Int { events.withLock { $0.count } }
     var all: [InboundMailEvent] { events.withLock { $0 } }
     var allQuarantined: [InboundQuarantinedEvent] { quarantined.withLock { $0 } }
-}
-
-/// Waits until `condition` holds, checking every 50 ms, for at most `seconds`.
-func eventually(within seconds: Double, _ message: @autoclosure () -> String = "condition not met in time",
-                _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record(Comment(rawValue: message()))
-            throw CancellationError()
-        }
-        try await Task.sleep(for: .milliseconds(50))
-    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GraphSandbox
 import MailpoolAMQP
 import MailpoolPipeline
+import MailpoolTestSupport
 import Synchronization
 import Testing
 

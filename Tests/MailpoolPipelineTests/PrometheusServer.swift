@@ -1,5 +1,6 @@
 import Foundation
 import MailpoolCurl
+import MailpoolTestSupport
 import Testing
 
 /// Debian's Prometheus server on loopback, scraping `targets` every second with the alert rules of
@@ -64,8 +65,8 @@ struct PrometheusServer {
         Set(await get("/label/__name__/values") as? [String] ?? [])
     }
 
-    func stop() {
+    func stop() async {
         process.terminate()
-        process.waitUntilExit()
+        await waitForExit(process)
     }
 }

@@ -4,6 +4,7 @@ import MailpoolCore
 import MailpoolCurl
 import MailpoolNotifications
 import MailpoolPipeline
+import MailpoolTestSupport
 import Testing
 
 /// The SMTP server `deploy/local/start-smtp.sh` runs (aiosmtpd): STARTTLS 10587, TLS 10465, password
@@ -65,9 +66,11 @@ enum SMTPServer {
         try await eventually(within: 120, "the worker sent little") { SMTPServer.accepted(prefix: prefix).count >= count / 4 }
         try await PipelineFixture.rabbitmqctl("close_all_connections", "--vhost", fixture.vhost, "chaos test")
         let dead = DeadLetters(connection: try await fixture.connect("test-smtp-dlq"))
-        try await eventually(within: 600, "the pool did not drain: \((try? fixture.queueDepths()) ?? [:])") {
+        var depths: [String: Int] = [:]
+        try await eventually(within: 600, "the pool did not drain: \(depths)") {
             guard SMTPServer.accepted(prefix: prefix).count == count else { return false }
-            return (try? fixture.queueDepths().filter { $0.key != NotificationNames.deadQueue }.values.reduce(0, +)) == 0
+            depths = (try? await fixture.queueDepths()) ?? [:]
+            return depths.filter { $0.key != NotificationNames.deadQueue }.values.reduce(0, +) == 0
         }
         let accepted = SMTPServer.accepted(prefix: prefix)
         #expect(accepted.count == count)
@@ -102,7 +105,7 @@ enum SMTPServer {
             request.attachments = [.init(name: "car.pdf", contentType: "application/pdf", contentBase64: Data("%PDF \(index)".utf8).base64EncodedString())]
             try await fixture.enqueue(request, on: connection)
         }
-        try await eventually(within: 90, "not all accepted by the SMTP server") { SMTPServer.accepted(prefix: prefix).count == 20 }
+        try await eventually(within: 180, "not all accepted by the SMTP server") { SMTPServer.accepted(prefix: prefix).count == 20 }
         try await Task.sleep(for: .seconds(1))
         let accepted = SMTPServer.accepted(prefix: prefix)
         #expect(accepted.values.allSatisfy { $0.count == 1 }, "a notification was sent twice")
@@ -127,10 +130,10 @@ enum SMTPServer {
             try await fixture.enqueue(notification("\(prefix)-\(index)", to: to), on: connection)
         }
         let dead = DeadLetters(connection: connection)
-        try await eventually(within: 60, "not all settled") {
+        try await eventually(within: 120, "not all settled") {
             let deadCount = try await dead.list().count
-            return SMTPServer.accepted(prefix: prefix).count == 40 && deadCount == 4
-                && (try? fixture.queueDepths()[NotificationNames.queue]) == 0
+            let waiting = try await fixture.queueDepths()[NotificationNames.queue]
+            return SMTPServer.accepted(prefix: prefix).count == 40 && deadCount == 4 && waiting == 0
         }
         let entries = try await dead.list()
         #expect(entries.allSatisfy { $0.reason == NotificationNames.outcomeUnknownReason && $0.attempts == 1 })
@@ -139,7 +142,7 @@ enum SMTPServer {
         // An operator who finds one lost replays it: it goes out again although its ID is recorded.
         let first = "\(prefix)-0"
         #expect(try await dead.replay(matching: DeadLetterFilter(id: first)) == 1)
-        try await eventually(within: 90, "the replayed notification was not sent") { SMTPServer.accepted(prefix: prefix)[first]?.count == 2 }
+        try await eventually(within: 180, "the replayed notification was not sent") { SMTPServer.accepted(prefix: prefix)[first]?.count == 2 }
         await fixture.stop()
     }
 
@@ -151,7 +154,7 @@ enum SMTPServer {
         try await fixture.enqueue(notification("smtp-rejected", to: "someone@reject.example"), on: connection)
         try await fixture.enqueue(notification("smtp-busy", to: "someone@busy.example"), on: connection)
         let dead = DeadLetters(connection: connection)
-        try await eventually(within: 90, "not dead-lettered") { try await dead.list().count == 2 }
+        try await eventually(within: 180, "not dead-lettered") { try await dead.list().count == 2 }
         let entries = Dictionary(uniqueKeysWithValues: try await dead.list().map { ($0.id, $0) })
         #expect(entries["smtp-rejected"]?.reason == "permanent" && entries["smtp-rejected"]?.attempts == 1)
         #expect(entries["smtp-rejected"]?.lastError?.contains("550") == true)
@@ -164,7 +167,7 @@ enum SMTPServer {
         try await startWorker(wrong, ladder: RetryLadder(delays: [0.2, 0.2, 0.2, 0.2]))
         try await wrong.enqueue(notification("smtp-login"), on: wrongConnection)
         let wrongDead = DeadLetters(connection: wrongConnection)
-        try await eventually(within: 90, "not dead-lettered") { try await wrongDead.list().count == 1 }
+        try await eventually(within: 180, "not dead-lettered") { try await wrongDead.list().count == 1 }
         let entry = try #require(try await wrongDead.list().first)
         #expect(entry.reason == "configuration: account misconfigured after 3 attempts")
         #expect(entry.lastError?.contains("check the user name and password") == true)

@@ -1,4 +1,5 @@
 import Foundation
+import MailpoolTestSupport
 import Testing
 
 /// The `mailpool` executable built beside the test bundle, run as a separate process (so that it can
@@ -56,7 +57,7 @@ struct MailpoolProcess {
     /// process may need the in-process sandbox, served on those threads, to finish its work).
     func stop() async {
         process.terminate()
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+        await waitForExit(process)
     }
 }
 
@@ -65,27 +66,5 @@ extension PipelineFixture {
     var vhostURL: String {
         let base = Self.amqpURL.components(separatedBy: "/").prefix(3).joined(separator: "/")
         return "\(base)/\(vhost)"
-    }
-}
-
-/// Runs a program to its end and returns its exit status and standard output (standard error too
-/// when `mergingErrors`). The wait happens on a thread of GCD's, never on one of the test executor's:
-/// those few threads also serve the in-process sandboxes, and a test blocking them starves every other.
-func runProgram(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
-                mergingErrors: Bool = false) async throws -> (status: Int32, output: String) {
-    let process = Process()
-    let output = Pipe()
-    process.executableURL = executable
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    process.standardOutput = output
-    process.standardError = mergingErrors ? output : FileHandle.nullDevice
-    try process.run()
-    return await withCheckedContinuation { continuation in
-        DispatchQueue.global().async {
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            continuation.resume(returning: (process.terminationStatus, text))
-        }
     }
 }
