@@ -31,9 +31,12 @@ public struct FetchSession: Sendable {
         self.interruption = interruption
     }
 
-    /// Hands the event downstream; returns once it is confirmed.
+    /// Hands the event downstream; returns once it is confirmed. An event already confirmed for this
+    /// message, whose settling then failed, is not published again.
     public func deliver(_ event: InboundMailEvent) async throws {
+        guard !attempts.isDelivered(event.dedupeKey) else { return }
         try await publishMail(event)
+        attempts.markDelivered(event.dedupeKey)
     }
 
     /// Runs `settle` (mark read and move, flag, delete) unless the batch was interrupted meanwhile

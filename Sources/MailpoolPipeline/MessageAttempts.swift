@@ -2,10 +2,10 @@ import Crypto
 import Foundation
 import MailpoolCore
 
-/// How often each message failed, and which were set aside, kept in the inbound store
-/// (`.attempts/<h>` and `.quarantined/<h>`, `h` the SHA-256 of the dedupe key), so that every worker
-/// sharing the store, and every restart, sees the same counts. Only the worker holding the message's
-/// mailbox touches its entry.
+/// How often each message failed, which were set aside, and which were delivered but not yet settled,
+/// kept in the inbound store (`.attempts/<h>`, `.quarantined/<h>` and `.delivered/<h>`, `h` the
+/// SHA-256 of the dedupe key), so that every worker sharing the store, and every restart, sees the
+/// same. Only the worker holding the message's mailbox touches its entry.
 struct MessageAttempts: Sendable {
     let root: String
 
@@ -22,9 +22,22 @@ struct MessageAttempts: Sendable {
         return failures + 1
     }
 
-    /// Forgets the message's failures (it went through, or was set aside).
+    /// Forgets the message's failures and its delivery (it went through and was settled, or was set
+    /// aside): the server no longer lists it.
     func clear(_ dedupeKey: String) {
         unlink(path(".attempts", dedupeKey))
+        unlink(path(".delivered", dedupeKey))
+    }
+
+    /// Records that the message's event was confirmed by the broker. Until the message is settled,
+    /// its next reading settles it without publishing the event again: a settle that failed (a move
+    /// answered 503, or 504 without having moved) must not turn into a second event.
+    func markDelivered(_ dedupeKey: String) {
+        FileManager.default.createFile(atPath: path(".delivered", dedupeKey), contents: nil)
+    }
+
+    func isDelivered(_ dedupeKey: String) -> Bool {
+        access(path(".delivered", dedupeKey), F_OK) == 0
     }
 
     /// Marks the message set aside and forgets its failures. POP3, which leaves a set-aside message

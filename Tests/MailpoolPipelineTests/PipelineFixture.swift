@@ -92,7 +92,7 @@ final class PipelineFixture: @unchecked Sendable {
         start(poller)
     }
 
-    func startWorker(concurrency: UInt16 = 8, environment: [String: String] = [:],
+    func startWorker(concurrency: UInt16 = 8, quarantineAfter: Int = 3, environment: [String: String] = [:],
                      logger: Logger = Logger(label: "mailpool.fetch-worker")) async throws {
         let engine = CurlEngine(name: "test-worker")
         engines.append(engine)
@@ -100,7 +100,8 @@ final class PipelineFixture: @unchecked Sendable {
             connection: try await connect("test-worker"), catalog: try catalog(environment: environment), store: store,
             fetchers: ["GRAPH": GraphMailboxFetcher(clients: GraphClients(context: GraphContext(engine: engine))),
                        "IMAP4": IMAPMailboxFetcher(engine: engine), "POP3": POP3MailboxFetcher(engine: engine)],
-            options: .init(concurrency: concurrency, backoff: FailureBackoff(transient: 1, configuration: 3), busyRetryDelay: 0.2),
+            options: .init(concurrency: concurrency, backoff: FailureBackoff(transient: 1, configuration: 3), busyRetryDelay: 0.2,
+                           quarantineAfter: quarantineAfter),
             logger: logger)
         start(worker)
     }
