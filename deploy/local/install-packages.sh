@@ -15,6 +15,9 @@ packages=(
   libpython3.11-testsuite  # Python's real-world email messages, the MIME corpus test's input
   prometheus             # the server scrapes a worker in the operations test; promtool tests the alert rules
   time                   # /usr/bin/time: the dead-letter benchmark reports the CLI's peak RSS with it
+  curl                   # the quick start and the container run talk to the sandbox's admin API
+  podman runc            # the container run (deploy/local/containers.sh); runc, as crun refuses hybrid cgroups
+  debootstrap            # the containers' base image, from Debian's own packages (no registry is reachable)
 )
 # Python tools the tests use: jsonschema (validates events against deploy/schemas), aiosmtpd (the test
 # SMTP server), pika (runs the Python notification example) and kubernetes-validate (checks the

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, starts the servers the tests use on loopback (RabbitMQ,
 # Dovecot, an SMTP server; the Graph sandbox runs inside the tests), validates the container files,
-# and runs every test against them, the Graph client's twice: over HTTP/1.1 and over HTTPS with HTTP/2. Tests that need a server fail (never skip) when it is not there.
+# and runs every test against them, the Graph client's twice: over HTTP/1.1 and over HTTPS with
+# HTTP/2; then it runs the pool in podman containers (deploy/local/containers.sh, short). Tests that
+# need a server fail (never skip) when it is not there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
@@ -20,4 +22,7 @@ swift test "$@"
 # the loopback certificate start-rabbitmq.sh made.
 if [ $# -eq 0 ]; then
   MAILPOOL_GRAPH_TRANSPORT=https swift test --skip-build --filter MailpoolGraphTests
+  # The pool in podman containers, scaled, stopped and killed while mail flows (the full run is
+  # deploy/local/containers.sh with 2,000 of each).
+  MESSAGES=200 NOTIFICATIONS=200 deploy/local/containers.sh
 fi

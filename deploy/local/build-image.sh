@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds localhost/mailpool:local with podman, without a registry: the base image is Debian bookworm
+# from Debian's own packages (debootstrap, imported once as localhost/debian:bookworm), and the
+# binaries are this machine's release build with the Swift runtime linked in. The runtime stage is
+# deploy/Dockerfile's own (BINARIES=prebuilt). Prints the image's size.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
+
+if ! podman image exists localhost/debian:bookworm; then
+  root=$(mktemp -d)
+  debootstrap --variant=minbase bookworm "$root" >"$root.log" 2>&1 || { tail -20 "$root.log"; exit 1; }
+  # Slim, as debian:bookworm-slim is: no package cache or lists, and no documentation or translations,
+  # now or from later installs.
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/* \
+    "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/* "$root"/usr/share/info/*
+  printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-exclude /usr/share/man/*' 'path-exclude /usr/share/locale/*' \
+    'path-exclude /usr/share/info/*' >"$root/etc/dpkg/dpkg.cfg.d/slim"
+  tar -C "$root" -c . | podman import - localhost/debian:bookworm >/dev/null
+  rm -rf "$root" "$root.log"
+fi
+
+swift build -c release --static-swift-stdlib --product mailpool
+swift build -c release --static-swift-stdlib --product mailpool-sandbox
+context=$(mktemp -d)
+trap 'rm -rf "$context"' EXIT
+cp .build/release/mailpool .build/release/mailpool-sandbox "$context/"
+strip "$context/mailpool" "$context/mailpool-sandbox"
+podman build --quiet --format docker --runtime runc --network host --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+  --build-arg BINARIES=prebuilt --build-arg RUNTIME_BASE=localhost/debian:bookworm \
+  -f deploy/Dockerfile -t localhost/mailpool:local "$context" >/dev/null
+echo "localhost/mailpool:local: $(podman image inspect --format '{{.Size}}' localhost/mailpool:local | awk '{printf "%.1f MB", $1 / 1e6}')"

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Drives and checks a running pool from outside, for the container and chaos scripts.
+
+    poolcheck.py seed SANDBOX --mailboxes a@x,b@x --count N --prefix P
+    poolcheck.py enqueue AMQP_URL --count N --prefix P [--account NAME]
+    poolcheck.py wait SANDBOX AMQP_URL --mailboxes a@x,b@x --messages N --sender S --notifications N --prefix P --timeout SECONDS
+    poolcheck.py verify SANDBOX AMQP_URL --mailboxes a@x,b@x --messages N --sender S --notifications N --prefix P
+
+`wait` returns once every seeded message has left the Inboxes and an event for each is queued, and the
+sandbox has accepted every notification; it prints the seconds that took. `verify` takes every event
+from the events queue and reads what the sandbox sent, then prints one JSON row: lost and duplicated
+ingests (events by dedupe key, and seeded subjects without an event), lost and duplicated sends
+(notification IDs accepted by the sandbox), and the dead letters. It exits 1 on any loss or duplicate.
+"""
+import argparse
+import json
+import sys
+import time
+import urllib.request
+
+import pika
+
+EVENTS_QUEUE = "mailpool.inbound.events"
+NOTIFICATIONS_QUEUE = "mailpool.notifications"
+DEAD_QUEUE = "mailpool.notifications.dead"
+
+
+def http(method, url, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read()
+        return json.loads(text) if text else None
+
+
+def seed(args):
+    for mailbox in args.mailboxes:
+        for index in range(args.count):
+            message = {"subject": f"{args.prefix} {mailbox} {index}", "from": {"address": "lab@supplier.example"},
+                       "to": [mailbox], "body": f"Certificate of analysis {index}"}
+            if index % 3 == 0:
+                message["attachments"] = [{"name": f"coa-{index}.pdf", "contentType": "application/pdf", "contentBase64": "JVBERi0xLjcK"}]
+            http("POST", f"{args.sandbox}/_sandbox/mailboxes/{mailbox}/messages", message)
+    print(f"seeded {args.count} messages into each of {len(args.mailboxes)} mailboxes")
+
+
+def enqueue(args):
+    connection = pika.BlockingConnection(pika.URLParameters(args.amqp))
+    channel = connection.channel()
+    channel.confirm_delivery()
+    for index in range(args.count):
+        notification = {"id": f"{args.prefix}-{index}", "to": [{"address": "buyer@customer.example"}],
+                        "subject": f"Notification {index}", "text": "Please respond within 10 days."}
+        if args.account:
+            notification["account"] = args.account
+        channel.basic_publish(exchange="", routing_key=NOTIFICATIONS_QUEUE, body=json.dumps(notification), mandatory=True,
+                              properties=pika.BasicProperties(content_type="application/json", delivery_mode=2,
+                                                              message_id=notification["id"]))
+    connection.close()
+    print(f"enqueued {args.count} notifications")
+
+
+def queue_depth(channel, queue):
+    return channel.queue_declare(queue=queue, passive=True).method.message_count
+
+
+def inbox_total(args):
+    total = 0
+    for mailbox in args.mailboxes:
+        folders = http("GET", f"{args.sandbox}/_sandbox/mailboxes/{mailbox}")["folders"]
+        total += folders.get("inbox", {}).get("total", 0)
+    return total
+
+
+def sent_ids(args):
+    ids = [record["internetMessageHeaders"].get("x-mailpool-notification-id", "")
+           for record in http("GET", f"{args.sandbox}/_sandbox/mailboxes/{args.sender}/sent")]
+    return [identifier for identifier in ids if identifier.startswith(args.prefix + "-")]
+
+
+def wait(args):
+    started = time.monotonic()
+    expected_events = args.messages * len(args.mailboxes)
+    while True:
+        state = {"inbox": None, "events": None, "sent": None}
+        try:
+            connection = pika.BlockingConnection(pika.URLParameters(args.amqp))
+            state["events"] = queue_depth(connection.channel(), EVENTS_QUEUE)
+            connection.close()
+        except pika.exceptions.AMQPError:
+            pass  # a broker node may be down in a chaos scenario: ask again
+        try:
+            state["inbox"] = inbox_total(args)
+            state["sent"] = len(set(sent_ids(args)))
+        except OSError:
+            pass
+        if state["inbox"] == 0 and (state["events"] or 0) >= expected_events and state["sent"] == args.notifications:
+            print(f"{time.monotonic() - started:.1f}")
+            return
+        if time.monotonic() - started > args.timeout:
+            sys.exit(f"not done after {args.timeout} s: {state}")
+        if int(time.monotonic() - started) % 15 == 0:
+            print(f"{time.monotonic() - started:.0f} s: {state}", file=sys.stderr)
+        time.sleep(1)
+
+
+def verify(args):
+    connection = pika.BlockingConnection(pika.URLParameters(args.amqp))
+    channel = connection.channel()
+    keys, event_subjects, subjects = [], [], set()
+    while True:
+        method, _, body = channel.basic_get(EVENTS_QUEUE, auto_ack=False)
+        if method is None:
+            break
+        event = json.loads(body)
+        keys.append(event["dedupeKey"])
+        event_subjects.append(event["subject"])
+        subjects.add(event["subject"])
+        channel.basic_ack(method.delivery_tag)
+    dead = queue_depth(channel, DEAD_QUEUE)
+    waiting = queue_depth(channel, NOTIFICATIONS_QUEUE)
+    connection.close()
+    seeded = {f"{args.prefix} {mailbox} {index}" for mailbox in args.mailboxes for index in range(args.messages)}
+    sent = sent_ids(args)
+    row = {
+        "ingest_lost": len(seeded - subjects),
+        "ingest_duplicated": len(keys) - len(set(keys)),
+        "send_lost": args.notifications - len(set(sent)),
+        "send_duplicated": len(sent) - len(set(sent)),
+        "notifications_waiting": waiting,
+        "dead_letters": dead,
+    }
+    duplicated = sorted({subject for key, subject in zip(keys, event_subjects) if keys.count(key) > 1})
+    if duplicated:
+        row["duplicated_subjects"] = duplicated[:10]
+    print(json.dumps(row))
+    if row["ingest_lost"] or row["ingest_duplicated"] or row["send_lost"] or row["send_duplicated"]:
+        sys.exit(1)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    mailboxes = {"type": lambda text: text.split(","), "required": True}
+
+    command = commands.add_parser("seed")
+    command.add_argument("sandbox")
+    command.add_argument("--mailboxes", **mailboxes)
+    command.add_argument("--count", type=int, required=True)
+    command.add_argument("--prefix", required=True)
+    command.set_defaults(run=seed)
+
+    command = commands.add_parser("enqueue")
+    command.add_argument("amqp")
+    command.add_argument("--count", type=int, required=True)
+    command.add_argument("--prefix", required=True)
+    command.add_argument("--account")
+    command.set_defaults(run=enqueue)
+
+    for name, run in (("wait", wait), ("verify", verify)):
+        command = commands.add_parser(name)
+        command.add_argument("sandbox")
+        command.add_argument("amqp")
+        command.add_argument("--mailboxes", **mailboxes)
+        command.add_argument("--messages", type=int, required=True, help="messages seeded per mailbox")
+        command.add_argument("--sender", required=True)
+        command.add_argument("--notifications", type=int, required=True)
+        command.add_argument("--prefix", required=True)
+        if name == "wait":
+            command.add_argument("--timeout", type=float, default=600)
+        command.set_defaults(run=run)
+
+    args = parser.parse_args()
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()
