@@ -102,10 +102,11 @@ podman run -d --name mailpool-sandbox --runtime runc --network host --read-only 
 containers+=(mailpool-sandbox)
 for _ in $(seq 1 100); do curl -sf "$sandbox/health/ready" >/dev/null && break; sleep 0.2; done
 curl -sf "$sandbox/health/ready" >/dev/null || { echo "the sandbox did not start"; podman logs mailpool-sandbox; exit 1; }
-# As Graph is: Sent Items filed 5 s after a send is accepted, 2 % of answers lost after the work was
-# done, 2 % 504s after the work, 2 % 503s, 1 % connections dropped.
+# As Graph is on a bad day: Sent Items filed 5 s after a send is accepted, 1 % of answers lost after
+# the work was done, 1 % 504s after the work, 1 % 503s, 0.5 % connections dropped. (A batch in which
+# a move fails rests its mailbox 30 s, so ingest time grows quickly with these rates.)
 curl -sf -X PUT "$sandbox/_sandbox/faults" -H 'Content-Type: application/json' -d '{"sentItemsDelaySeconds": 5,
-  "lostResponseRate": 0.02, "gatewayTimeoutRate": 0.02, "serviceUnavailableRate": 0.02, "dropRate": 0.01}'
+  "lostResponseRate": 0.01, "gatewayTimeoutRate": 0.01, "serviceUnavailableRate": 0.01, "dropRate": 0.005}'
 
 run mailpool-poller-1 poller
 run mailpool-poller-2 poller
@@ -144,7 +145,7 @@ fetch mailpool-fetch-after-kill
 notify mailpool-notify-after-kill
 
 "${check[@]}" wait "$sandbox" "$amqp" --mailboxes "$mailboxes" --messages "$messages" --sender "$sender" \
-  --notifications "$notifications" --prefix "$prefix" --timeout 900 >/dev/null
+  --notifications "$notifications" --prefix "$prefix" --timeout $((600 + messages_total + notifications)) >/dev/null
 elapsed=$(seconds_since "$started")
 echo "peak RSS inside the containers (VmHWM):"
 for name in $(podman ps --format '{{.Names}}' | grep -E 'mailpool-(fetch|notify|poller)' | sort); do
