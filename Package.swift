@@ -204,8 +204,8 @@ let package = Package(
             linkerSettings: releaseLinking
         ),
 
-        // What the test targets share: running programs (rabbitmqctl, openssl, the mailpool
-        // executable) without blocking Swift's cooperative threads.
+        // What the test targets share: waiting for a condition, and running programs (rabbitmqctl,
+        // openssl, the mailpool executable) without blocking Swift's cooperative threads.
         .target(name: "MailpoolTestSupport", path: "Tests/MailpoolTestSupport"),
         .testTarget(name: "MailpoolCoreTests", dependencies: ["MailpoolCore"]),
         .testTarget(name: "MailpoolAMQPTests", dependencies: ["MailpoolAMQP", "MailpoolTestSupport"]),

@@ -91,8 +91,6 @@ final class ConnectionLoop: @unchecked Sendable {
         shutDown()
     }
 
-    /// One round: run waiting commands, take the frames that are ready, and sleep in `poll` only when
-    /// there was nothing to do.
     /// Handles the frames already received, at most `limit`; returns how many there were.
     func readFrames(_ session: RabbitSession, limit: Int) throws(AMQPError) -> Int {
         var frames = 0
@@ -112,6 +110,8 @@ final class ConnectionLoop: @unchecked Sendable {
         return frames
     }
 
+    /// One round: run waiting commands, take the frames that are ready, and sleep in `poll` only when
+    /// there was nothing to do.
     private func pump() throws(AMQPError) {
         guard let session else { return }
         let commands = deferred + inbox.drain()
