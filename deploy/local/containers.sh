@@ -22,9 +22,12 @@ mailbox_count=4
 messages=$((messages_total / mailbox_count))   # per mailbox
 
 deploy/local/start-rabbitmq.sh >/dev/null
-deploy/local/build-image.sh 2>&1 | grep -E "^localhost/|error" || true
+build_log=$(mktemp)
+deploy/local/build-image.sh >"$build_log" 2>&1 || { tail -30 "$build_log"; exit 1; }
+grep '^localhost/' "$build_log"
+rm -f "$build_log"
 
-work=$(mktemp -d)
+work=""
 vhost=mailpool-containers
 port=18765
 sandbox=http://127.0.0.1:$port
