@@ -6,16 +6,20 @@
     poolcheck.py wait SANDBOX AMQP_URL --mailboxes a@x,b@x --messages N --sender S --notifications N --prefix P --timeout SECONDS
     poolcheck.py verify SANDBOX AMQP_URL --mailboxes a@x,b@x --messages N --sender S --notifications N --prefix P
 
-`wait` returns once every seeded message has left the Inboxes and an event for each is queued, and the
-sandbox has accepted every notification; it prints the seconds that took. `verify` takes every event
+`wait` returns once every seeded message has left the Inboxes and an event for each is queued, the
+sandbox has accepted every notification, and no notification waits in the work queue or on the retry
+ladder; it prints the seconds that took. `verify` takes every event
 from the events queue and reads what the sandbox sent, then prints one JSON row: lost and duplicated
 ingests (events by dedupe key, and seeded subjects without an event), lost and duplicated sends
-(notification IDs accepted by the sandbox), and the dead letters. It exits 1 on any loss or duplicate.
+(notification IDs accepted by the sandbox), and the dead letters. It exits 1 on any loss or duplicate,
+or a notification still waiting after the drain.
 """
 import argparse
 import json
+import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 import pika
@@ -78,11 +82,22 @@ def sent_ids(args):
     return [identifier for identifier in ids if identifier.startswith(args.prefix + "-")]
 
 
+def notifications_pending(args):
+    """Notifications in the work queue and on the retry ladder, ready or unacked (rabbitmqctl is exact
+    where the management API lags): a copy of a sent notification may still be waiting to find out."""
+    vhost = urllib.parse.unquote(urllib.parse.urlparse(args.amqp).path[1:]) or "/"
+    output = subprocess.run(["rabbitmqctl", "-n", args.node, "list_queues", "-p", vhost, "name", "messages", "--quiet",
+                             "--no-table-headers"], capture_output=True, text=True, check=True).stdout
+    counts = [line.split() for line in output.splitlines()]
+    return sum(int(count) for name, count in counts
+               if name == NOTIFICATIONS_QUEUE or name.startswith(NOTIFICATIONS_QUEUE + ".retry."))
+
+
 def wait(args):
     started = time.monotonic()
     expected_events = args.messages * len(args.mailboxes)
     while True:
-        state = {"inbox": None, "events": None, "sent": None}
+        state = {"inbox": None, "events": None, "sent": None, "pending": None}
         try:
             connection = pika.BlockingConnection(pika.URLParameters(args.amqp))
             state["events"] = queue_depth(connection.channel(), EVENTS_QUEUE)
@@ -94,7 +109,12 @@ def wait(args):
             state["sent"] = len(set(sent_ids(args)))
         except OSError:
             pass
-        if state["inbox"] == 0 and (state["events"] or 0) >= expected_events and state["sent"] == args.notifications:
+        try:
+            state["pending"] = notifications_pending(args)
+        except subprocess.CalledProcessError:
+            pass
+        if (state["inbox"] == 0 and (state["events"] or 0) >= expected_events and state["sent"] == args.notifications
+                and state["pending"] == 0):
             print(f"{time.monotonic() - started:.1f}")
             return
         if time.monotonic() - started > args.timeout:
@@ -134,7 +154,7 @@ def verify(args):
     if duplicated:
         row["duplicated_subjects"] = duplicated[:10]
     print(json.dumps(row))
-    if row["ingest_lost"] or row["ingest_duplicated"] or row["send_lost"] or row["send_duplicated"]:
+    if row["ingest_lost"] or row["ingest_duplicated"] or row["send_lost"] or row["send_duplicated"] or waiting:
         sys.exit(1)
 
 
@@ -168,6 +188,7 @@ def main():
         command.add_argument("--prefix", required=True)
         if name == "wait":
             command.add_argument("--timeout", type=float, default=600)
+            command.add_argument("--node", default="rabbit@localhost", help="the broker node, for rabbitmqctl")
         command.set_defaults(run=run)
 
     args = parser.parse_args()
