@@ -58,6 +58,7 @@ import Testing
             .init(name: "mailpool", targets: ["127.0.0.1:\(ports.poller)", "127.0.0.1:\(ports.fetch)", "127.0.0.1:\(ports.notify)"]),
             .init(name: "rabbitmq", path: "/metrics/per-object", targets: ["127.0.0.1:15692"]),
         ], rules: "\(Self.monitoring)/alerts.yml", directory: fixture.directory, engine: engine)
+        defer { prometheus.process.terminate() }  // also when the test fails part way; the end awaits its exit
         let queue = { (name: String) in #"rabbitmq_queue_messages{vhost="\#(fixture.vhost)",queue="\#(name)"}"# }
 
         // RabbitMQ's plugin refreshes its queue figures every 5 s.
