@@ -10,17 +10,19 @@ extension ConnectionLoop {
     /// are read first, so that a message whose first frames are there counts as arriving.
     func execute(_ commands: [ConnectionCommand]) throws(AMQPError) {
         for (index, command) in commands.enumerated() {
-            if command.waitsForReply, let session {
-                do throws(AMQPError) {
-                    _ = try readFrames(session, limit: 1024)
-                } catch {
-                    deferred.append(contentsOf: commands[index...])
-                    throw error
+            if command.waitsForReply {
+                if let session {
+                    do throws(AMQPError) {
+                        _ = try readFrames(session, limit: 1024)
+                    } catch {
+                        deferred.append(contentsOf: commands[index...])
+                        throw error
+                    }
                 }
-            }
-            if command.waitsForReply, assembler.isAssembling {
-                deferred.append(contentsOf: commands[index...])
-                return
+                if assembler.isAssembling {
+                    deferred.append(contentsOf: commands[index...])
+                    return
+                }
             }
             do throws(AMQPError) {
                 try execute(command)

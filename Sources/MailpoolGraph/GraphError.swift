@@ -98,4 +98,26 @@ extension GraphError: CustomStringConvertible {
         default: return false
         }
     }
+
+    /// The app registration's credentials or the tenant are wrong (a secret expired or mistyped, a
+    /// certificate not uploaded, the app disabled or missing, a 401 a fresh token did not cure): an
+    /// administrator must change the account or the app.
+    public var isCredentialProblem: Bool {
+        switch self {
+        case .clientSecretExpired, .invalidClientSecret, .invalidClientCertificate, .applicationNotFound, .tenantNotFound,
+             .applicationDisabled, .tokenRequestFailed, .unauthorized:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The mailbox cannot be used as configured (consent or an access policy refuses it, an alias instead
+    /// of the primary address, a mailbox not enabled for REST): the account must name another.
+    public var isMailboxProblem: Bool {
+        switch self {
+        case .accessDenied, .invalidMailbox, .mailboxNotEnabled: return true
+        default: return false
+        }
+    }
 }

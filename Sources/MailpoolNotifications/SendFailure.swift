@@ -17,10 +17,9 @@ enum SendFailure: Equatable {
         case GraphError.serviceUnavailable, GraphError.transport, GraphError.invalidResponse, GraphError.cancelled,
              GraphError.outcomeUnknown, GraphError.withheld:
             self = .transient(retryAfter: nil)
-        case GraphError.clientSecretExpired, GraphError.invalidClientSecret, GraphError.applicationNotFound, GraphError.tenantNotFound,
-             GraphError.applicationDisabled, GraphError.invalidClientCertificate, GraphError.tokenRequestFailed, GraphError.unauthorized:
+        case let error as GraphError where error.isCredentialProblem:
             self = .configuration
-        case GraphError.accessDenied, GraphError.invalidMailbox, GraphError.mailboxNotEnabled:
+        case let error as GraphError where error.isMailboxProblem:
             self = .permanent
         case GraphError.service(let status, _, _):
             self = status >= 500 || status == 429 ? .transient(retryAfter: nil) : .permanent

@@ -21,9 +21,7 @@ public struct FailureBackoff: Sendable {
         switch error {
         case GraphError.throttled(let retryAfter?):
             (max(retryAfter, transient), false)
-        case GraphError.clientSecretExpired, GraphError.invalidClientSecret, GraphError.invalidClientCertificate,
-             GraphError.applicationNotFound, GraphError.tenantNotFound, GraphError.applicationDisabled, GraphError.tokenRequestFailed,
-             GraphError.unauthorized, GraphError.accessDenied, GraphError.invalidMailbox, GraphError.mailboxNotEnabled:
+        case let error as GraphError where error.isCredentialProblem || error.isMailboxProblem:
             (configuration, true)
         case GraphError.service(let status, _, _) where status < 500 && status != 429:
             (configuration, true)

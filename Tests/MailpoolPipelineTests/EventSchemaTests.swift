@@ -56,6 +56,6 @@ func validateWithPython(schema: String, instances: String) async throws -> Strin
     errors = [e.message for item in items for e in validator.iter_errors(item)]
     print("; ".join(errors) if errors else f"{len(items)} valid")
     """
-    return try await runProgram(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, schema, instances]).output
+    return try await runCommand(["python3", "-c", script, schema, instances]).output
         .trimmingCharacters(in: .whitespacesAndNewlines)
 }

@@ -65,7 +65,7 @@ import Testing
     }
 
     private func python(_ paths: [String]) async throws -> Data {
-        let run = try await runProgram(URL(fileURLWithPath: "/usr/bin/env"), ["python3", Self.script] + paths)
+        let run = try await runCommand(["python3", Self.script] + paths)
         try #require(run.status == 0, "python3 \(Self.script) failed")
         return Data(run.output.utf8)
     }

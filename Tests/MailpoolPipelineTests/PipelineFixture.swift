@@ -171,7 +171,7 @@ final class PipelineFixture: @unchecked Sendable {
     /// Runs rabbitmqctl against the test node; returns its output.
     @discardableResult
     static func rabbitmqctl(_ arguments: String...) async throws -> String {
-        let run = try await runProgram(URL(fileURLWithPath: "/usr/bin/env"), ["rabbitmqctl", "-n", node] + arguments)
+        let run = try await runCommand(["rabbitmqctl", "-n", node] + arguments)
         try #require(run.status == 0, "rabbitmqctl \(arguments.joined(separator: " ")) failed: is RabbitMQ running?")
         return run.output
     }

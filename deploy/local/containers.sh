@@ -74,11 +74,13 @@ podman volume create mailpool-store >/dev/null
 podman volume create mailpool-dedupe >/dev/null
 
 next_port=19100
-# run NAME ARGS…: a mailpool container as the image defines it (user 65532, health check), read-only.
+# How every container here runs: runc (crun refuses this machine's hybrid cgroups), the host's network
+# (the broker is on loopback), a read-only root, lower ulimits.
+container=(podman run -d --runtime runc --network host --read-only --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+# run NAME ARGS…: a mailpool container as the image defines it (user 65532, health check).
 run() {
   local name=$1; shift
-  podman run -d --name "$name" --runtime runc --network host --read-only \
-    --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --stop-timeout 60 \
+  "${container[@]}" --name "$name" --stop-timeout 60 \
     --mount type=tmpfs,destination=/run/secrets --secret mailpool-amqp-password --secret mailpool-graph-secret,target=graph-client-secret \
     -v "$work/accounts.json:/etc/mailpool/accounts.json:ro" \
     -v mailpool-store:/var/lib/mailpool/inbound -v mailpool-dedupe:/var/lib/mailpool/dedupe \
@@ -99,8 +101,7 @@ notify() {
     --send-window 15 --request-timeout 15 --filing-allowance 15 --retry-ladder 5,15,45,135,405
 }
 
-podman run -d --name mailpool-sandbox --runtime runc --network host --read-only --user 65532:65532 \
-  --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 -v "$work/seed.json:/etc/mailpool/seed.json:ro" \
+"${container[@]}" --name mailpool-sandbox --user 65532:65532 -v "$work/seed.json:/etc/mailpool/seed.json:ro" \
   --entrypoint /usr/local/bin/mailpool-sandbox localhost/mailpool:local --seed /etc/mailpool/seed.json --port $port >/dev/null
 containers+=(mailpool-sandbox)
 for _ in $(seq 1 100); do curl -sf "$sandbox/health/ready" >/dev/null && break; sleep 0.2; done
