@@ -5,14 +5,19 @@
     poolcheck.py enqueue AMQP_URL --count N --prefix P [--account NAME]
     poolcheck.py wait SANDBOX AMQP_URL --mailboxes a@x,b@x --messages N --sender S --notifications N --prefix P --timeout SECONDS
     poolcheck.py verify SANDBOX AMQP_URL --mailboxes a@x,b@x --messages N --sender S --notifications N --prefix P
+    poolcheck.py progress SANDBOX AMQP_URL --mailboxes a@x,b@x --messages N --sender S --notifications N --prefix P --timeout SECONDS
 
+AMQP_URL may list a cluster's nodes, comma-separated: each is tried in turn, as mailpool does, and
+`--node` likewise names the nodes rabbitmqctl may ask.
 `wait` returns once every seeded message has left the Inboxes and an event for each is queued, the
 sandbox has accepted every notification, and no notification waits in the work queue or on the retry
 ladder; it prints the seconds that took. `verify` takes every event
 from the events queue and reads what the sandbox sent, then prints one JSON row: lost and duplicated
 ingests (events by dedupe key, and seeded subjects without an event), lost and duplicated sends
 (notification IDs accepted by the sandbox), and the dead letters. It exits 1 on any loss or duplicate,
-or a notification still waiting after the drain.
+or a notification still waiting after the drain. `progress`, called when a fault begins, returns once
+the pool moves again: more events queued and more notifications sent than when it was called (a side
+already complete counts as moving); it prints the seconds that took.
 """
 import argparse
 import json
@@ -49,7 +54,7 @@ def seed(args):
 
 
 def enqueue(args):
-    connection = pika.BlockingConnection(pika.URLParameters(args.amqp))
+    connection = connect(args)
     channel = connection.channel()
     channel.confirm_delivery()
     for index in range(args.count):
@@ -62,6 +67,18 @@ def enqueue(args):
                                                               message_id=notification["id"]))
     connection.close()
     print(f"enqueued {args.count} notifications")
+
+
+def connect(args):
+    """A connection to the first of the URLs that answers within a few seconds (a frozen or cut-off
+    node would hold the default limits for tens of seconds)."""
+    error = None
+    for url in args.amqp.split(","):
+        try:
+            return pika.BlockingConnection(pika.URLParameters(url + "?socket_timeout=3&stack_timeout=6"))
+        except pika.exceptions.AMQPError as failure:
+            error = failure
+    raise error
 
 
 def queue_depth(channel, queue):
@@ -84,13 +101,54 @@ def sent_ids(args):
 
 def notifications_pending(args):
     """Notifications in the work queue and on the retry ladder, ready or unacked (rabbitmqctl is exact
-    where the management API lags): a copy of a sent notification may still be waiting to find out."""
-    vhost = urllib.parse.unquote(urllib.parse.urlparse(args.amqp).path[1:]) or "/"
-    output = subprocess.run(["rabbitmqctl", "-n", args.node, "list_queues", "-p", vhost, "name", "messages", "--quiet",
-                             "--no-table-headers"], capture_output=True, text=True, check=True).stdout
-    counts = [line.split() for line in output.splitlines()]
-    return sum(int(count) for name, count in counts
-               if name == NOTIFICATIONS_QUEUE or name.startswith(NOTIFICATIONS_QUEUE + ".retry."))
+    where the management API lags): a copy of a sent notification may still be waiting to find out.
+    Each node lists the queues it leads or holds (`--local`), and the counts are summed: a node asked
+    for every queue gathers the other nodes' rows at the CLI, which a node in a network namespace of its
+    own cannot reach."""
+    vhost = urllib.parse.unquote(urllib.parse.urlparse(args.amqp.split(",")[0]).path[1:]) or "/"
+    total = 0
+    for node in args.node.split(","):
+        output = subprocess.run(["rabbitmqctl", "-n", node, "list_queues", "-p", vhost, "name", "messages", "--local",
+                                 "--quiet", "--no-table-headers"], capture_output=True, text=True, check=True).stdout
+        counts = [line.split() for line in output.splitlines()]
+        total += sum(int(count) for name, count in counts
+                     if name == NOTIFICATIONS_QUEUE or name.startswith(NOTIFICATIONS_QUEUE + ".retry."))
+    return total
+
+
+def counts(args):
+    """Events queued and distinct notifications sent; None for what cannot be read now (a broker node may
+    be down in a chaos scenario: ask again)."""
+    events = sent = None
+    try:
+        connection = connect(args)
+        events = queue_depth(connection.channel(), EVENTS_QUEUE)
+        connection.close()
+    except pika.exceptions.AMQPError:
+        pass
+    try:
+        sent = len(set(sent_ids(args)))
+    except OSError:
+        pass
+    return events, sent
+
+
+def progress(args):
+    started = time.monotonic()
+    expected_events = args.messages * len(args.mailboxes)
+    events, sent = counts(args)
+    while events is None or sent is None:
+        time.sleep(0.2)
+        events, sent = counts(args)
+    ingesting, sending = events < expected_events, sent < args.notifications
+    while ingesting or sending:
+        if time.monotonic() - started > args.timeout:
+            sys.exit(f"no progress after {args.timeout} s (ingesting: {ingesting}, sending: {sending})")
+        time.sleep(0.5)
+        now_events, now_sent = counts(args)
+        ingesting = ingesting and (now_events is None or now_events <= events)
+        sending = sending and (now_sent is None or now_sent <= sent)
+    print(f"{time.monotonic() - started:.1f}")
 
 
 def wait(args):
@@ -98,15 +156,9 @@ def wait(args):
     expected_events = args.messages * len(args.mailboxes)
     while True:
         state = {"inbox": None, "events": None, "sent": None, "pending": None}
-        try:
-            connection = pika.BlockingConnection(pika.URLParameters(args.amqp))
-            state["events"] = queue_depth(connection.channel(), EVENTS_QUEUE)
-            connection.close()
-        except pika.exceptions.AMQPError:
-            pass  # a broker node may be down in a chaos scenario: ask again
+        state["events"], state["sent"] = counts(args)
         try:
             state["inbox"] = inbox_total(args)
-            state["sent"] = len(set(sent_ids(args)))
         except OSError:
             pass
         try:
@@ -125,7 +177,7 @@ def wait(args):
 
 
 def verify(args):
-    connection = pika.BlockingConnection(pika.URLParameters(args.amqp))
+    connection = connect(args)
     channel = connection.channel()
     keys, event_subjects, subjects = [], [], set()
     while True:
@@ -177,7 +229,7 @@ def main():
     command.add_argument("--account")
     command.set_defaults(run=enqueue)
 
-    for name, run in (("wait", wait), ("verify", verify)):
+    for name, run in (("wait", wait), ("verify", verify), ("progress", progress)):
         command = commands.add_parser(name)
         command.add_argument("sandbox")
         command.add_argument("amqp")
@@ -186,9 +238,10 @@ def main():
         command.add_argument("--sender", required=True)
         command.add_argument("--notifications", type=int, required=True)
         command.add_argument("--prefix", required=True)
-        if name == "wait":
+        if name != "verify":
             command.add_argument("--timeout", type=float, default=600)
-            command.add_argument("--node", default="rabbit@localhost", help="the broker node, for rabbitmqctl")
+        if name == "wait":
+            command.add_argument("--node", default="rabbit@localhost", help="the broker nodes, for rabbitmqctl")
         command.set_defaults(run=run)
 
     args = parser.parse_args()

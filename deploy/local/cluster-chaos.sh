@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# The chaos suite: the pool against the 3-node cluster of start-cluster.sh (each node in a network
+# namespace of its own), one fault per scenario while mail flows. Each scenario gets a virtual host of
+# its own, the Graph sandbox (Sent Items filed 5 s after a send, as Graph does), 2 pollers, 2 fetch
+# workers and 2 notification workers (processes of the release build, each given the three nodes in
+# its own order), MESSAGES messages over 4 mailboxes and NOTIFICATIONS notifications. The faults:
+#
+#   node-stop     the node leading mailpool.notifications stopped, started again 20 s later
+#   rolling       every node stopped and started again, one after the other, each once the quorum
+#                 queues can lose a member (a rolling upgrade)
+#   kill-workers  a random worker or poller SIGKILLed every 3-6 s for 60 s, each replaced at once
+#   graph-down    Graph answers 503 to every request for 30 s ("resume" counts from its end)
+#   node-freeze   the node leading mailpool.fetch SIGSTOPped for 40 s (longer than the workers'
+#                 heartbeat timeout, 30 s), then SIGCONTed
+#   partition     the node leading the events queue cut off from the other nodes and from the workers
+#                 for 60 s (its veth down), then joined again
+#
+# After each it prints a row: ingests and sends lost and duplicated, dead letters, the seconds from
+# the fault until events and sends flowed again ("resume"), and until everything was through. Any
+# loss, duplicate or notification left waiting fails the suite.
+#
+#   deploy/local/cluster-chaos.sh                                   # every scenario, 2,000 + 2,000
+#   MESSAGES=200 NOTIFICATIONS=200 deploy/local/cluster-chaos.sh node-stop partition
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+messages_total=${MESSAGES:-2000}
+notifications=${NOTIFICATIONS:-2000}
+scenarios=("$@")
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(node-stop rolling kill-workers graph-down node-freeze partition)
+mailbox_count=4
+messages=$((messages_total / mailbox_count))   # per mailbox
+bin=${MAILPOOL_BIN_DIR:-.build/release}
+for product in mailpool mailpool-sandbox; do
+  [ -x "$bin/$product" ] || swift build -c release --static-swift-stdlib --product "$product"
+done
+cluster=deploy/local/start-cluster.sh
+MAILPOOL_BIN=$bin/mailpool $cluster >/dev/null 2>&1
+IFS=, read -r -a nodes <<<"$($cluster urls)"
+ctl() { rabbitmqctl -n rabbit@mailpool-n1 "$@"; }
+
+port=18766
+sandbox=http://127.0.0.1:$port
+sender=notifications@contoso.example
+mailboxes=$(seq -s, -f "box%g@contoso.example" 0 $((mailbox_count - 1)))
+logs=${LOG_DIR:-/tmp/mailpool-cluster-chaos-logs}
+work=$(mktemp -d)
+rm -rf "$logs" && mkdir -p "$logs"
+declare -A workers=()   # pid → kind
+sandbox_pid=""
+cleanup() {
+  local pid
+  for pid in "${!workers[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  [ -z "$sandbox_pid" ] || kill "$sandbox_pid" 2>/dev/null || true
+  local n
+  for n in 1 2 3; do ip link set "mailpool-v$n" up 2>/dev/null || true; done
+  pkill -CONT -f 'beam.*rabbit@mailpool-n' 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The sandbox's tenant and the accounts that use it (plain HTTP on loopback, which mailpool allows).
+python3 - "$work" "$mailboxes" "$sender" "$sandbox" <<'EOF'
+import json, sys
+work, mailboxes, sender, sandbox = sys.argv[1], sys.argv[2].split(","), sys.argv[3], sys.argv[4]
+tenant, client, secret = "8f2c1d9e-4b7a-4c3e-9d21-5a6b7c8d9e0f", "3c9e2a71-6d54-4f08-b1a3-2e7f9c0d4b65", "sandbox-secret-value~current"
+seed = {"tokenLifetimeSeconds": 3599, "limits": {"enabled": False, "concurrentRequests": 4, "requestsPerTenMinutes": 10000, "messagesSentPerMinute": 30},
+        "tenants": [{"id": tenant, "apps": [{"clientId": client, "secrets": [{"value": secret}], "permissions": ["Mail.ReadWrite", "Mail.Send"]}],
+                     "mailboxes": [{"address": address} for address in mailboxes + [sender]]}]}
+graph = {"protocol": "GRAPH", "active": True, "tenantId": tenant, "clientId": client, "clientSecret": {"env": "CHAOS_GRAPH_SECRET"},
+         "authority": sandbox, "graphBaseURL": sandbox}
+accounts = [{"name": address.split("@")[0], "inbound": dict(graph, mailbox=address, pollIntervalSeconds=2, batchSize=25)} for address in mailboxes]
+accounts.append({"name": "Notifications", "useForNotification": True, "outbound": dict(graph, mailbox=sender)})
+json.dump(seed, open(f"{work}/seed.json", "w"), indent=1)
+json.dump({"accounts": accounts}, open(f"{work}/accounts.json", "w"), indent=1)
+EOF
+export CHAOS_GRAPH_SECRET='sandbox-secret-value~current'   # the sandbox's, not a real one
+export MAILPOOL_ACCOUNTS=$work/accounts.json MAILPOOL_LOG_FORMAT=json
+"$bin/mailpool-sandbox" --seed "$work/seed.json" --port $port >"$logs/sandbox.log" 2>&1 &
+sandbox_pid=$!
+for _ in $(seq 1 100); do curl -sf "$sandbox/health/ready" >/dev/null && break; sleep 0.2; done
+faults() { curl -sf -X PUT "$sandbox/_sandbox/faults" -H 'Content-Type: application/json' -d "$1" >/dev/null; }
+baseline='{"sentItemsDelaySeconds": 5}'
+
+started_workers=0
+# start KIND: a poller, fetch worker or notification worker of this scenario, its nodes in an order of
+# its own, so that connections spread over the cluster.
+start() {
+  local kind=$1 first=$((started_workers % 3)) urls options
+  local rotated=("${nodes[@]:first}" "${nodes[@]:0:first}")
+  urls=$(IFS=,; echo "${rotated[*]//%2f/$vhost}")
+  case $kind in
+    poller) options=(poller) ;;
+    fetch) options=(fetch-worker --default-events-queue --store "$work/store") ;;
+    notify) options=(notification-worker --dedupe "$work/dedupe" --per-minute 0 --send-window 15 --request-timeout 15
+                     --filing-allowance 15 --retry-ladder 5,15,45,135,405) ;;
+  esac
+  MAILPOOL_AMQP_URL=$urls "$bin/mailpool" "${options[@]}" >>"$logs/$scenario-$kind-$started_workers.log" 2>&1 &
+  workers[$!]=$kind
+  started_workers=$((started_workers + 1))
+}
+stop_all() {   # every worker gracefully; each must exit 0 within 60 s
+  local pid failed=0
+  for pid in "${!workers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${!workers[@]}"; do
+    if ! timeout 70 tail --pid="$pid" -f /dev/null; then echo "worker $pid did not stop"; failed=1; fi
+    wait "$pid" 2>/dev/null || { echo "worker $pid (${workers[$pid]}) exited $?"; failed=1; }
+    unset "workers[$pid]"
+  done
+  return $failed
+}
+kill_random() {
+  local pids=("${!workers[@]}") pid
+  pid=${pids[$((RANDOM % ${#pids[@]}))]}
+  kill -9 "$pid"
+  wait "$pid" 2>/dev/null || true
+  local kind=${workers[$pid]}
+  unset "workers[$pid]"
+  start "$kind"
+}
+beam() { cat "${MAILPOOL_LOCAL_STATE:-/var/tmp/mailpool}/cluster/rabbit-$1/pid"; }
+# leader QUEUE: the number of the node leading the scenario's quorum queue QUEUE. (Not list_queues: the
+# other nodes send their rows to the CLI's own node, which they cannot reach from their namespaces.)
+leader() {
+  rabbitmq-queues -n rabbit@mailpool-n1 quorum_status -p "$vhost" "$1" --formatter json \
+    | python3 -c 'import json,sys; print(next(m["Node Name"][-1] for m in json.load(sys.stdin) if m["Raft State"] == "leader"))'
+}
+
+check=(python3 deploy/local/poolcheck.py)
+pool=(--mailboxes "$mailboxes" --messages "$messages" --sender "$sender" --notifications "$notifications")
+seconds_since() { local now; now=$(date +%s%N); echo "$(( (now - $1) / 1000000000 )).$(( (now - $1) / 100000000 % 10 ))"; }
+rows=()
+failures=0
+for scenario in "${scenarios[@]}"; do
+  vhost=chaos-$scenario
+  prefix=$scenario-$(date +%s)
+  amqp=$(IFS=,; echo "${nodes[*]//%2f/$vhost}")
+  ctl delete_vhost "$vhost" >/dev/null 2>&1 || true
+  ctl add_vhost "$vhost" >/dev/null
+  ctl set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null
+  faults "$baseline"
+  for kind in poller poller fetch fetch notify notify; do start "$kind"; done
+  started=$(date +%s%N)
+  "${check[@]}" seed "$sandbox" --mailboxes "$mailboxes" --count "$messages" --prefix "$prefix" >/dev/null
+  "${check[@]}" enqueue "$amqp" --count "$notifications" --prefix "$prefix" >/dev/null
+  sleep 3
+  # resume: the seconds until the pool moves again (poolcheck.py progress); measure &: the same in the
+  # background, into $work/resumed, while the fault lasts.
+  resume() { "${check[@]}" progress "$sandbox" "$amqp" "${pool[@]}" --prefix "$prefix" --timeout 300; }
+  measure() { resume >"$work/resumed" & measuring=$!; }
+  measured() { wait "$measuring"; cat "$work/resumed"; }
+  case $scenario in
+    node-stop)
+      node=$(leader mailpool.notifications)
+      $cluster stop-node "$node"
+      measure
+      sleep 20
+      $cluster start-node "$node"
+      resumed=$(measured) ;;
+    rolling)
+      resumed=0
+      for n in 1 2 3; do
+        rabbitmq-upgrade -n "rabbit@mailpool-n$n" await_online_quorum_plus_one --timeout 300 >/dev/null
+        $cluster stop-node "$n"
+        took=$(resume)
+        resumed=$(python3 -c "print(max($resumed, $took))")
+        $cluster start-node "$n"
+      done ;;
+    kill-workers)
+      kill_random
+      measure
+      until [ "$(seconds_since "$started" | cut -d. -f1)" -ge 63 ]; do sleep $((3 + RANDOM % 4)); kill_random; done
+      resumed=$(measured) ;;
+    graph-down)
+      faults '{"sentItemsDelaySeconds": 5, "serviceUnavailableRate": 1}'
+      sleep 30
+      faults "$baseline"
+      resumed=$(resume) ;;
+    node-freeze)
+      node=$(leader mailpool.fetch)
+      kill -STOP "$(beam "$node")"
+      measure
+      sleep 40
+      kill -CONT "$(beam "$node")"
+      resumed=$(measured) ;;
+    partition)
+      node=$(leader mailpool.inbound.events)
+      ip link set "mailpool-v$node" down
+      measure
+      sleep 60
+      ip link set "mailpool-v$node" up
+      resumed=$(measured) ;;
+    *) echo "unknown scenario $scenario"; exit 2 ;;
+  esac
+  for n in 1 2 3; do rabbitmqctl -n "rabbit@mailpool-n$n" await_startup --timeout 300 >/dev/null; done
+  "${check[@]}" wait "$sandbox" "$amqp" "${pool[@]}" --prefix "$prefix" --node rabbit@mailpool-n1,rabbit@mailpool-n2,rabbit@mailpool-n3 \
+    --timeout $((900 + messages_total + notifications)) >/dev/null || failures=$((failures + 1))
+  through=$(seconds_since "$started")
+  stop_all || failures=$((failures + 1))
+  result=$("${check[@]}" verify "$sandbox" "$amqp" "${pool[@]}" --prefix "$prefix") || failures=$((failures + 1))
+  rows+=("$scenario: $result, resumed in $resumed s, through in $through s")
+  echo "${rows[-1]}"
+  ctl delete_vhost "$vhost" >/dev/null
+done
+printf '%s\n' "${rows[@]}" >"$logs/rows"
+[ "$failures" = 0 ] || { echo "chaos: $failures failure(s); logs in $logs"; exit 1; }
+echo "chaos: every scenario without loss or duplicate ($messages_total messages and $notifications notifications each)"
