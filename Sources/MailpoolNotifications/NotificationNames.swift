@@ -1,15 +1,17 @@
 import MailpoolAMQP
 
-/// Queues of the notification pipeline, and the retry ladder built from TTL queues.
+/// Queues of the notification pipeline, and the retry ladder.
 public enum NotificationNames {
     /// Where other systems publish notifications (through the default exchange).
     public static let queue = "mailpool.notifications"
     /// Notifications that cannot be sent, with the reason in their headers.
     public static let deadQueue = "mailpool.notifications.dead"
 
-    /// The delay queue that holds messages for `delay` seconds. Named by its delay, so that ladders
-    /// configured differently never collide over a queue's TTL.
-    public static func retryQueue(delay: Double) -> String { "mailpool.notifications.retry.\(Int((delay * 1000).rounded()))ms" }
+    /// The step of the retry ladder whose messages wait `delay` seconds. Named by its delay, so that
+    /// ladders configured differently never share a step. (`mailpool.notifications.retry.<ms>ms`, the
+    /// classic TTL queues of earlier versions, send what they still hold back to the work queue by
+    /// themselves and can be deleted once empty.)
+    public static func retryQueue(delay: Double) -> String { "mailpool.notifications.delay.\(Int((delay * 1000).rounded()))ms" }
 
     /// The dead-letter reason of a notification whose server may have accepted it without saying so.
     public static let outcomeUnknownReason = "outcome-unknown"
@@ -28,18 +30,13 @@ public enum NotificationNames {
     public static let defaultDeliveryLimit = 10
 
     /// The work queue (a quorum queue with a delivery limit, dead-lettering to the dead-letter queue),
-    /// the dead-letter queue, the activity queue, and one delay queue per step of `ladder`: a message waits there, holding
-    /// no worker, until its TTL sends it back to the work queue. The delay queues are durable classic
-    /// queues: RabbitMQ 3.10's quorum queues expire messages only when something reads the queue, so a
-    /// message could wait there forever. Every argument is explicit, so RabbitMQ 4's different
-    /// defaults (a delivery limit of 20 on every quorum queue) change nothing.
+    /// the dead-letter queue, the activity queue, and one quorum queue per step of `ladder`, without a
+    /// delivery limit (a waiting message is given back now and then, see ``RetryLadderMover``). Every
+    /// argument is explicit, so RabbitMQ 4's different defaults (a delivery limit of 20 on every quorum
+    /// queue) change nothing.
     public static func topology(ladder: RetryLadder, deliveryLimit: Int = defaultDeliveryLimit) -> Topology {
-        Topology(queues: [workQueue(deliveryLimit: deliveryLimit), .quorum(deadQueue), activityQueueSpec] + ladder.delays.map { delay in
-            QueueSpec(name: retryQueue(delay: delay), arguments: [
-                "x-queue-type": "classic", "x-message-ttl": .int(Int64(delay * 1000)),
-                "x-dead-letter-exchange": "", "x-dead-letter-routing-key": .string(queue),
-            ])
-        })
+        Topology(queues: [workQueue(deliveryLimit: deliveryLimit), .quorum(deadQueue), activityQueueSpec]
+            + ladder.delays.map { .quorum(retryQueue(delay: $0)) })
     }
 
     /// The work queue: quorum, dead-lettering to ``deadQueue`` after `deliveryLimit` deliveries. Every
@@ -51,6 +48,9 @@ public enum NotificationNames {
     /// Header names carried by retried and dead-lettered notifications.
     public enum Header {
         public static let attempts = "x-mailpool-attempts"
+        /// When a notification on the retry ladder is due back in the work queue, in milliseconds since
+        /// 1970 (set by the worker that puts it there).
+        public static let dueAt = "x-mailpool-due-at"
         public static let errors = "x-mailpool-errors"
         public static let firstError = "x-mailpool-first-error"
         public static let lastError = "x-mailpool-last-error"

@@ -10,8 +10,9 @@ import ServiceLifecycle
 /// input is dead-lettered at once with its reason); wait for any copy of the same notification this
 /// process is still sending; skip it if its ID is in the dedupe record; wait for the sender mailbox's
 /// rate slot; send (after a retry or redelivery the sender first finds out whether an earlier attempt
-/// got through); record the ID; ack. A transient failure moves it to the next delay queue of the retry
-/// ladder (holding no worker), with the attempt count and error history in headers; a permanent one,
+/// got through); record the ID; ack. A transient failure moves it to the next step of the retry ladder
+/// (where ``RetryLadderMover``s keep it until it is due), with the attempt count and error history in
+/// headers; a permanent one,
 /// an account still misconfigured after `configurationAttempts`, an exhausted ladder, or an SMTP send
 /// whose outcome is unknown sends it to `mailpool.notifications.dead`.
 public struct NotificationWorker: Service {
@@ -22,15 +23,23 @@ public struct NotificationWorker: Service {
         public var validator: NotificationValidator
         /// Deliveries of one notification before the broker dead-letters it (`x-delivery-limit`).
         public var deliveryLimit: Int
+        /// Notifications each step of the retry ladder hands this worker to hold until they are due.
+        public var ladderPrefetch: UInt16
+        /// The longest a worker holds a notification of the retry ladder before giving it back, in
+        /// seconds: below the broker's consumer timeout (`consumer_timeout`, 30 minutes by default).
+        public var ladderHoldLimit: Double
 
         public init(concurrency: UInt16 = 32, ladder: RetryLadder = RetryLadder(), configurationAttempts: Int = 3,
                     validator: NotificationValidator = NotificationValidator(),
-                    deliveryLimit: Int = NotificationNames.defaultDeliveryLimit) {
+                    deliveryLimit: Int = NotificationNames.defaultDeliveryLimit, ladderPrefetch: UInt16 = 16,
+                    ladderHoldLimit: Double = 600) {
             self.concurrency = concurrency
             self.ladder = ladder
             self.configurationAttempts = configurationAttempts
             self.validator = validator
             self.deliveryLimit = deliveryLimit
+            self.ladderPrefetch = ladderPrefetch
+            self.ladderHoldLimit = ladderHoldLimit
         }
     }
 
@@ -81,7 +90,14 @@ public struct NotificationWorker: Service {
             sharing.cancel()
             reporting.cancel()
         }
-        try await consumer.handleConcurrently(handle)
+        try await withThrowingDiscardingTaskGroup { group in
+            for delay in options.ladder.delays {
+                let mover = RetryLadderMover(connection: connection, step: NotificationNames.retryQueue(delay: delay),
+                                             prefetch: options.ladderPrefetch, holdLimit: options.ladderHoldLimit, logger: logger)
+                group.addTask { try await mover.run() }
+            }
+            group.addTask { try await consumer.handleConcurrently(handle) }
+        }
     }
 
     func handle(_ delivery: AMQPDelivery) async {
@@ -157,9 +173,8 @@ public struct NotificationWorker: Service {
             var headers = delivery.properties.headers
             headers[NotificationNames.Header.attempts] = .int(Int64(attempts))
             headers[NotificationNames.Header.outcomePending] = .bool(true)
-            let step = options.ladder.step(covering: pending.retryAfter)
             NotificationMetrics.retried(account: notification.account.name, reason: .outcomePending)
-            await forward(delivery, to: NotificationNames.retryQueue(delay: options.ladder.delays[step]), headers: headers)
+            await wait(delivery, onStep: options.ladder.step(covering: pending.retryAfter), headers: headers)
         } catch {
             await failed(delivery, notification: notification, error: error, attempts: attempts + 1, logger: logger)
         }
@@ -213,8 +228,15 @@ public struct NotificationWorker: Service {
         NotificationMetrics.retried(account: account, reason: failure == .configuration ? .configuration : .transient)
         logger.warning("send failed; retrying later", metadata: ["error": "\(error)", "attempt": "\(attempts)",
                                                                  "retry_in_s": "\(Int(options.ladder.delays[step]))"])
-        await forward(delivery, to: NotificationNames.retryQueue(delay: options.ladder.delays[step]),
-                      headers: history(delivery, error: error, attempts: attempts))
+        await wait(delivery, onStep: step, headers: history(delivery, error: error, attempts: attempts))
+    }
+
+    /// Moves the message to a step of the retry ladder, due back after that step's delay.
+    private func wait(_ delivery: AMQPDelivery, onStep step: Int, headers: AMQPTable) async {
+        let delay = options.ladder.delays[step]
+        var headers = headers
+        headers[NotificationNames.Header.dueAt] = .int(Int64((Date().timeIntervalSince1970 + delay) * 1000))
+        await forward(delivery, to: NotificationNames.retryQueue(delay: delay), headers: headers)
     }
 
     /// Moves the message to the dead-letter queue; false when it could not be published.

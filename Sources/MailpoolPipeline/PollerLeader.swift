@@ -15,6 +15,13 @@ import Synchronization
 /// without the job is confirmed, so a leader that dies before that leaves the report to its
 /// successor, which starts from the latest state. A chain out longer than the lease (its job
 /// dead-lettered, or its report lost) is forgotten, which bounds how long a lost job blocks a mailbox.
+///
+/// The state queue is a classic queue on one broker node (a replicated queue would keep every state
+/// written until its log is compacted: hundreds of MB at 10,000 mailboxes). While that node is down the
+/// broker returns the state unrouted, and the leader goes on from the state it holds in memory, so
+/// mailboxes keep being polled; it writes the state again once the queue is back. A poller taking the
+/// lead meanwhile finds no state and starts afresh, so a job out may be doubled once: the fetch
+/// workers' mailbox exclusivity runs a doubled job after the first, never beside it.
 final class PollerLeader: Sendable {
     struct Options: Sendable {
         var leaseSeconds: Double
@@ -32,6 +39,8 @@ final class PollerLeader: Sendable {
     /// Reports taken in whose state could not be written yet: acked after the next state is confirmed.
     private let awaitingState = ReceivedReports()
     private let intake: Task<Void, Never>
+    /// Whether the last state written was taken by the broker (for logging the changes only).
+    private let stateStored = Atomic<Bool>(true)
 
     private init(connection: AMQPConnection, state: PollerState, options: Options, logger: Logger) async throws {
         self.connection = connection
@@ -55,6 +64,10 @@ final class PollerLeader: Sendable {
             state = try await PollerState.read(from: connection) ?? PollerState()
         } catch let error as PollerState.Unreadable {
             logger.error("the poller state is unreadable; starting afresh (a job out may be doubled once)", metadata: ["error": "\(error)"])
+            state = PollerState()
+        } catch AMQPError.notFound(let text) {
+            logger.warning("the poller state's queue is on a broker node that is down; starting afresh (a job out may be doubled once)",
+                           metadata: ["error": "\(text)"])
             state = PollerState()
         }
         logger.info("this poller leads now", metadata: ["jobs_out": "\(state.outstanding.count)", "resting": "\(state.restingUntil.count)"])
@@ -110,6 +123,11 @@ final class PollerLeader: Sendable {
                 try await connection.publish(OutgoingMessage(exchange: "", routingKey: PipelineNames.pollerStateQueue,
                                                              body: state.withLock { $0.encoded() },
                                                              properties: AMQPProperties(type: "PollerState")))
+                if !stateStored.exchange(true, ordering: .relaxed) { logger.notice("the poller state is written again") }
+            } catch AMQPError.unroutable, AMQPError.publishNacked {
+                if stateStored.exchange(false, ordering: .relaxed) {
+                    logger.warning("the poller state's queue is on a broker node that is down; polling goes on from the state in memory")
+                }
             } catch {
                 // No job goes out that the written state does not hold, and no report is acked that it does not reflect.
                 state.withLock { state in

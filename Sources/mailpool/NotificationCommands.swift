@@ -92,6 +92,8 @@ struct NotificationWorkerCommand: AsyncParsableCommand {
     @Option(help: "Hours a sent notification's id is remembered (kept in memory, about 32 bytes per id).") var dedupeHours = 24.0
     @Option(help: "Notifications sent at once.") var concurrency: UInt16 = 32
     @Option(help: "Retry delays in seconds, comma-separated.") var retryLadder = "10,60,300,1800,7200"
+    @Option(help: "Seconds a worker holds a notification of the retry ladder before giving it back and taking it again; keep it below the broker's consumer_timeout (30 minutes by default).")
+    var retryHoldLimit = 600.0
     @Option(help: "Messages per minute per sender mailbox across the pool (0: no limit).") var perMinute = 30
     @Option(help: "Graph requests per 10 minutes per mailbox the worker paces itself to (0: no pacing).") var requestQuota = 10_000
     @Option(help: "Deliveries of one notification before the broker dead-letters it (every worker and notify must agree).")
@@ -110,6 +112,7 @@ struct NotificationWorkerCommand: AsyncParsableCommand {
         guard deliveryLimit > 0, maxBytes > 0, maxRecipients > 0 else {
             throw ValidationError("--delivery-limit, --max-bytes and --max-recipients must be at least 1")
         }
+        guard retryHoldLimit > 0 else { throw ValidationError("--retry-hold-limit must be positive") }
         guard sendWindow > 0, requestTimeout > 0, filingAllowance >= 0 else {
             throw ValidationError("--send-window and --request-timeout must be positive, --filing-allowance not negative")
         }
@@ -135,7 +138,7 @@ struct NotificationWorkerCommand: AsyncParsableCommand {
                 rate: perMinute > 0 ? SendRateLimiter(perMinute: perMinute) : nil,
                 options: .init(concurrency: concurrency, ladder: ladder,
                                validator: NotificationValidator(maxPayloadBytes: maxBytes, maxRecipients: maxRecipients),
-                               deliveryLimit: deliveryLimit))]
+                               deliveryLimit: deliveryLimit, ladderHoldLimit: retryHoldLimit))]
         }
     }
 }

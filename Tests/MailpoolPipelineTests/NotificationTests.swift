@@ -112,6 +112,39 @@ import Testing
         await fixture.stop()
     }
 
+    /// A notification that failed waits on its step of the retry ladder, a quorum queue (replicated,
+    /// so no broker node holds it alone). A worker holds it until it is due and gives it back at once
+    /// when stopped, so it waits in its queue with no worker; the next worker, giving it back and taking
+    /// it again every 2 s (`--retry-hold-limit`), sends it once, when it is due and not before.
+    @Test func aNotificationOnTheLadderIsGivenBackOnStopAndSentOnceWhenDue() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 2)
+        try fixture.writeNotificationAccounts()
+        let connection = try await fixture.notificationConnection()
+        await fixture.sandbox.setFaults(SandboxFaults(script: [.init(status: 503)]))
+        let arguments = ["notification-worker", "--accounts", fixture.accountsPath, "--dedupe", fixture.directory.appendingPathComponent("dedupe").path,
+                         "--per-minute", "0", "--retry-ladder", "20", "--shutdown-grace", "60"]
+        let first = try MailpoolProcess.start(arguments, amqpURL: fixture.vhostURL)
+        let enqueued = ContinuousClock.now
+        try await fixture.enqueue(notification("held"), on: connection)
+        let step = NotificationNames.retryQueue(delay: 20)
+        try await eventually(within: 120, "never put on the ladder") { try await fixture.queueDepths()[step] == 1 }
+        #expect(try await connection.queueInfo(step).messageCount == 0, "the worker does not hold the notification it waits for")
+        let signalled = ContinuousClock.now
+        await first.stop()
+        #expect(ContinuousClock.now - signalled < .seconds(15), "the worker kept a notification not yet due past its stop")
+        #expect(try await connection.queueInfo(step).messageCount == 1, "the notification was not given back to its step")
+        #expect(await fixture.sentCounts().isEmpty)
+
+        let second = try MailpoolProcess.start(arguments + ["--retry-hold-limit", "2"], amqpURL: fixture.vhostURL)
+        try await eventually(within: 120, "the notification was not sent") { await fixture.sentCounts()["held"] == 1 }
+        #expect(ContinuousClock.now - enqueued >= .seconds(20), "sent before it was due")
+        await second.stop()
+        #expect(await fixture.sentCounts() == ["held": 1])
+        // A quorum queue's count in rabbitmqctl is refreshed every few seconds.
+        try await eventually(within: 120, "a copy was left on the ladder") { try await fixture.queueDepths().values.allSatisfy { $0 == 0 } }
+        await fixture.stop()
+    }
+
     @Test func aNotificationAlreadyAcceptedIsNotSentAgain() async throws {
         let fixture = try await PipelineFixture(mailboxes: 2)
         try fixture.writeNotificationAccounts()

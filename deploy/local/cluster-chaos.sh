@@ -17,7 +17,10 @@
 #
 # After each it prints a row: ingests and sends lost and duplicated, dead letters, the seconds from
 # the fault until events and sends flowed again ("resume"), and until everything was through. Any
-# loss, duplicate or notification left waiting fails the suite.
+# loss, notification sent twice or left waiting fails the suite. A duplicated event is counted, not
+# failed: events are published at least once, and when a node is stopped or frozen while it holds
+# an event's publish confirm, the fetch worker cannot know the event arrived and publishes it again
+# (consumers dedupe by its dedupeKey; README: The inbound pipeline).
 #
 #   deploy/local/cluster-chaos.sh                                   # every scenario, 2,000 + 2,000
 #   MESSAGES=200 NOTIFICATIONS=200 deploy/local/cluster-chaos.sh node-stop partition
@@ -37,6 +40,7 @@ cluster=deploy/local/start-cluster.sh
 MAILPOOL_BIN=$bin/mailpool $cluster >/dev/null 2>&1
 IFS=, read -r -a nodes <<<"$($cluster urls)"
 ctl() { rabbitmqctl -n rabbit@mailpool-n1 "$@"; }
+cluster_nodes=rabbit@mailpool-n1,rabbit@mailpool-n2,rabbit@mailpool-n3
 
 port=18766
 sandbox=http://127.0.0.1:$port
@@ -147,7 +151,7 @@ for scenario in "${scenarios[@]}"; do
   # background, into $work/resumed, while the fault lasts.
   resume() { "${check[@]}" progress "$sandbox" "$amqp" "${pool[@]}" --prefix "$prefix" --timeout 300; }
   measure() { resume >"$work/resumed" & measuring=$!; }
-  measured() { wait "$measuring"; cat "$work/resumed"; }
+  measured() { wait "$measuring"; resumed=$(cat "$work/resumed"); }
   case $scenario in
     node-stop)
       node=$(leader mailpool.notifications)
@@ -155,7 +159,7 @@ for scenario in "${scenarios[@]}"; do
       measure
       sleep 20
       $cluster start-node "$node"
-      resumed=$(measured) ;;
+      measured ;;
     rolling)
       resumed=0
       for n in 1 2 3; do
@@ -169,7 +173,7 @@ for scenario in "${scenarios[@]}"; do
       kill_random
       measure
       until [ "$(seconds_since "$started" | cut -d. -f1)" -ge 63 ]; do sleep $((3 + RANDOM % 4)); kill_random; done
-      resumed=$(measured) ;;
+      measured ;;
     graph-down)
       faults '{"sentItemsDelaySeconds": 5, "serviceUnavailableRate": 1}'
       sleep 30
@@ -181,22 +185,23 @@ for scenario in "${scenarios[@]}"; do
       measure
       sleep 40
       kill -CONT "$(beam "$node")"
-      resumed=$(measured) ;;
+      measured ;;
     partition)
       node=$(leader mailpool.inbound.events)
       ip link set "mailpool-v$node" down
       measure
       sleep 60
       ip link set "mailpool-v$node" up
-      resumed=$(measured) ;;
+      measured ;;
     *) echo "unknown scenario $scenario"; exit 2 ;;
   esac
   for n in 1 2 3; do rabbitmqctl -n "rabbit@mailpool-n$n" await_startup --timeout 300 >/dev/null; done
-  "${check[@]}" wait "$sandbox" "$amqp" "${pool[@]}" --prefix "$prefix" --node rabbit@mailpool-n1,rabbit@mailpool-n2,rabbit@mailpool-n3 \
+  "${check[@]}" wait "$sandbox" "$amqp" "${pool[@]}" --prefix "$prefix" --node "$cluster_nodes" \
     --timeout $((900 + messages_total + notifications)) >/dev/null || failures=$((failures + 1))
   through=$(seconds_since "$started")
   stop_all || failures=$((failures + 1))
-  result=$("${check[@]}" verify "$sandbox" "$amqp" "${pool[@]}" --prefix "$prefix") || failures=$((failures + 1))
+  result=$("${check[@]}" verify "$sandbox" "$amqp" "${pool[@]}" --prefix "$prefix" --node "$cluster_nodes" \
+    --events-at-least-once) || failures=$((failures + 1))
   rows+=("$scenario: $result, resumed in $resumed s, through in $through s")
   echo "${rows[-1]}"
   ctl delete_vhost "$vhost" >/dev/null
