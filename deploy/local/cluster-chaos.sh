@@ -11,9 +11,16 @@
 #   kill-workers  a random worker or poller SIGKILLed every 3-6 s for 60 s, each replaced at once
 #   graph-down    Graph answers 503 to every request for 30 s ("resume" counts from its end)
 #   node-freeze   the node leading mailpool.fetch SIGSTOPped for 40 s (longer than the workers'
-#                 heartbeat timeout, 30 s), then SIGCONTed
+#                 heartbeat timeout, 30 s; shorter than the 45 s in which the other nodes would take
+#                 it as down), then SIGCONTed
 #   partition     the node leading the events queue cut off from the other nodes and from the workers
-#                 for 60 s (its veth down), then joined again
+#                 for 90 s (its veth down; the others take it as down after 45-75 s and pause_minority
+#                 pauses it), then joined again
+#
+# CHAOS_SHORT=1 (the test command) shortens the faults: a node down 10 s, workers killed for 20 s,
+# Graph down 15 s, a freeze of 35 s, a partition of 30 s (too short for the nodes to notice: the
+# workers' heartbeats do). After each scenario the cluster must be whole again (start-cluster.sh
+# check: every node running, no partition) before the next one.
 #
 # After each it prints a row: ingests and sends lost and duplicated, dead letters, the seconds from
 # the fault until events and sends flowed again ("resume"), and until everything was through. Any
@@ -31,6 +38,7 @@ notifications=${NOTIFICATIONS:-2000}
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(node-stop rolling kill-workers graph-down node-freeze partition)
 mailbox_count=4
+if [ -n "${CHAOS_SHORT:-}" ]; then down=10 killing=20 outage=15 freeze=35 cut=30; else down=20 killing=60 outage=30 freeze=40 cut=90; fi
 messages=$((messages_total / mailbox_count))   # per mailbox
 bin=${MAILPOOL_BIN_DIR:-.build/release}
 for product in mailpool mailpool-sandbox; do
@@ -157,7 +165,7 @@ for scenario in "${scenarios[@]}"; do
       node=$(leader mailpool.notifications)
       $cluster stop-node "$node"
       measure
-      sleep 20
+      sleep "$down"
       $cluster start-node "$node"
       measured ;;
     rolling)
@@ -172,30 +180,32 @@ for scenario in "${scenarios[@]}"; do
     kill-workers)
       kill_random
       measure
-      until [ "$(seconds_since "$started" | cut -d. -f1)" -ge 63 ]; do sleep $((3 + RANDOM % 4)); kill_random; done
+      until [ "$(seconds_since "$started" | cut -d. -f1)" -ge $((3 + killing)) ]; do sleep $((3 + RANDOM % 4)); kill_random; done
       measured ;;
     graph-down)
       faults '{"sentItemsDelaySeconds": 5, "serviceUnavailableRate": 1}'
-      sleep 30
+      sleep "$outage"
       faults "$baseline"
       resumed=$(resume) ;;
     node-freeze)
       node=$(leader mailpool.fetch)
       kill -STOP "$(beam "$node")"
       measure
-      sleep 40
+      sleep "$freeze"
       kill -CONT "$(beam "$node")"
       measured ;;
     partition)
       node=$(leader mailpool.inbound.events)
       ip link set "mailpool-v$node" down
       measure
-      sleep 60
+      sleep "$cut"
       ip link set "mailpool-v$node" up
       measured ;;
     *) echo "unknown scenario $scenario"; exit 2 ;;
   esac
   for n in 1 2 3; do rabbitmqctl -n "rabbit@mailpool-n$n" await_startup --timeout 300 >/dev/null; done
+  for _ in $(seq 1 60); do $cluster check >/dev/null 2>&1 && break; sleep 2; done
+  $cluster check || { echo "$scenario: the cluster did not heal"; exit 1; }
   "${check[@]}" wait "$sandbox" "$amqp" "${pool[@]}" --prefix "$prefix" --node "$cluster_nodes" \
     --timeout $((900 + messages_total + notifications)) >/dev/null || failures=$((failures + 1))
   through=$(seconds_since "$started")

@@ -18,6 +18,7 @@ packages=(
   curl                   # the quick start and the container run talk to the sandbox's admin API
   podman runc            # the container run (deploy/local/containers.sh); runc, as crun refuses hybrid cgroups
   debootstrap            # the containers' base image, from Debian's own packages (no registry is reachable)
+  iproute2               # the 3-node cluster's network namespaces, bridge and veth pairs (start-cluster.sh)
 )
 # Python tools the tests use: jsonschema (validates events against deploy/schemas), aiosmtpd (the test
 # SMTP server), pika (runs the Python notification example) and kubernetes-validate (checks the

@@ -13,6 +13,8 @@
 #   start-cluster.sh stop-node N  stop node N (the Erlang VM), as a crash would but cleanly
 #   start-cluster.sh start-node N start node N again and wait until it has rejoined
 #   start-cluster.sh urls         the AMQP URLs of the three nodes, comma-separated
+#   start-cluster.sh check        fails unless every node runs and sees the other two, without partitions
+#   start-cluster.sh reset        stops the nodes and deletes their data
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 state=${MAILPOOL_LOCAL_STATE:-/var/tmp/mailpool}/cluster
@@ -74,8 +76,22 @@ case "${1:-start}" in
   stop-node) ctl "$2" stop >/dev/null; exit 0 ;;
   start-node) start_node "$2"; exit 0 ;;
   urls) urls; exit 0 ;;
+  check)
+    for n in "${nodes[@]}"; do
+      ctl "$n" cluster_status --formatter json | python3 -c '
+import json, sys
+status = json.load(sys.stdin)
+running, partitions = sorted(status["running_nodes"]), status.get("partitions") or {}
+if len(running) != 3 or partitions:
+    sys.exit(f"{sys.argv[1]}: running {running}, partitions {partitions}")' "rabbit@mailpool-n$n"
+    done
+    exit 0 ;;
+  reset)
+    for n in "${nodes[@]}"; do ctl "$n" stop >/dev/null 2>&1 || true; done
+    rm -rf "$state"
+    exit 0 ;;
   start) ;;
-  *) echo "usage: $0 [start|stop|stop-node N|start-node N|urls]" >&2; exit 2 ;;
+  *) echo "usage: $0 [start|stop|stop-node N|start-node N|urls|check|reset]" >&2; exit 2 ;;
 esac
 
 network

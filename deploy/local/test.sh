@@ -2,8 +2,9 @@
 # The test command: installs what is missing, starts the servers the tests use on loopback (RabbitMQ,
 # Dovecot, an SMTP server; the Graph sandbox runs inside the tests), validates the container files,
 # and runs every test against them, the Graph client's twice: over HTTP/1.1 and over HTTPS with
-# HTTP/2; then it runs the pool in podman containers (deploy/local/containers.sh, short). Tests that
-# need a server fail (never skip) when it is not there.
+# HTTP/2; then it runs the pool in podman containers (deploy/local/containers.sh, short) and the chaos
+# suite against a 3-node cluster (deploy/local/cluster-chaos.sh, short). Tests that need a server fail
+# (never skip) when it is not there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
@@ -25,4 +26,7 @@ if [ $# -eq 0 ]; then
   # The pool in podman containers, scaled, stopped and killed while mail flows (the full run is
   # deploy/local/containers.sh with 2,000 of each).
   MESSAGES=200 NOTIFICATIONS=200 deploy/local/containers.sh
+  # Every chaos scenario against a 3-node cluster, with 100 of each and shorter faults (the full run is
+  # deploy/local/cluster-chaos.sh with 2,000 of each).
+  MESSAGES=100 NOTIFICATIONS=100 CHAOS_SHORT=1 deploy/local/cluster-chaos.sh
 fi
