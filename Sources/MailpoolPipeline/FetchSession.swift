@@ -35,6 +35,8 @@ public struct FetchSession: Sendable {
     /// message, whose settling then failed, is not published again.
     public func deliver(_ event: InboundMailEvent) async throws {
         guard !attempts.isDelivered(event.dedupeKey) else { return }
+        // A job handed back meanwhile has lost its mailbox lock: the job's next reader publishes.
+        if let interruption = interruption() { throw interruption }
         try await publishMail(event)
         attempts.markDelivered(event.dedupeKey)
     }

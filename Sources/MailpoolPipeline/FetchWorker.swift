@@ -6,9 +6,13 @@ import ServiceLifecycle
 import Synchronization
 
 /// Consumes fetch jobs and reads mailboxes, at most `concurrency` jobs at once. The poller keeps one
-/// job chain out per mailbox, so two workers never read one mailbox; within a process a claim keeps a
-/// stray second job (after a leader takeover) waiting, and a job whose delivery the broker took back
-/// settles nothing more. Per job: read one batch, publish each message's event with a confirm, settle
+/// job chain out per mailbox; a second chain can still appear when a job's publish or ack is lost with
+/// a connection (the broker stored a job whose confirm never came, or hands a job out again whose
+/// continuation was already published). So a job holds the mailbox's pool-wide lock
+/// (``PipelineNames/mailboxLock(_:)``) while it reads: a job that finds it held by another worker ends
+/// at once and reports its chain ended, as the chain reading the mailbox goes on; within a process a
+/// claim keeps a stray second job waiting. A job whose delivery the broker took back (its connection
+/// lost, and with it the lock) publishes and settles nothing more. Per job: read one batch, publish each message's event with a confirm, settle
 /// it on the server; then publish a continuation job when more mail waits, or report to the poller
 /// that the chain ended, with the rest the mailbox needs after a failure (Retry-After, 30 s, 5
 /// minutes), so that a failing account rests instead of being retried in a loop; then ack.
@@ -81,9 +85,24 @@ public struct FetchWorker: Service {
             return
         }
         defer { claims.release(inbound.mailbox) }
+        let lock = PipelineNames.mailboxLock(inbound.mailbox)
+        let locking = connection.connectionCount
+        do {
+            guard try await connection.tryLock(lock) else {
+                logger.info("another worker's job is reading the mailbox; this job's chain ends here")
+                await report(job, restSeconds: 0, logger: logger)
+                delivery.ack()
+                return
+            }
+        } catch {
+            await retryLater(delivery, logger: logger, "cannot take the mailbox's lock; the job waits")
+            return
+        }
         FetchMetrics.inFlight.add(1)
-        defer { FetchMetrics.inFlight.add(-1) }
         await process(job, account: account, inbound: inbound, fetcher: fetcher, delivery: delivery, logger: logger)
+        FetchMetrics.inFlight.add(-1)
+        // After a reconnect the broker has freed the lock already, and another worker may hold it now.
+        if connection.connectionCount == locking { try? await connection.unlock(lock) }
     }
 
     private func retryLater(_ delivery: AMQPDelivery, logger: Logger, _ message: Logger.Message) async {

@@ -18,4 +18,8 @@ public enum PipelineNames {
     public static let inboundQueue = "mailpool.inbound.events"
     /// Held by the active poller.
     public static let pollerLock = "mailpool.lock.poller"
+    /// The pool-wide lock a fetch worker holds on a mailbox while a job reads it (an exclusive queue,
+    /// which the broker deletes with its connection): as many exist as jobs run, whatever the number
+    /// of mailboxes.
+    public static func mailboxLock(_ mailbox: String) -> String { "mailpool.lock.mailbox.\(mailbox.lowercased().prefix(200))" }
 }

@@ -46,16 +46,17 @@ import Testing
         await fixture.stop()
     }
 
-    /// A worker reports that box0 must rest 4 s: box0 gets no job for 4 s after that report, while the
-    /// others are polled every second.
+    /// 500 mailboxes polled every 2 s; a worker reports that box0 must rest 6 s: box0 gets no job for
+    /// 6 s after that report, while the others are polled meanwhile.
     @Test func aMailboxInBackoffIsSkippedUntilItsTime() async throws {
-        let fixture = try await PipelineFixture(mailboxes: 20)
+        let fixture = try await PipelineFixture(mailboxes: 500)
+        try fixture.writeAccounts(active: Set(fixture.mailboxes), interval: 2)
         let resting = fixture.mailboxes[0]
-        let worker = try await SlowWorker.start(fixture, hold: 0, rest: [resting: 4])
+        let worker = try await SlowWorker.start(fixture, hold: 0, rest: [resting: 6])
         try await fixture.startPoller()
         try await eventually(within: 120, "box0 was not polled twice") { worker.jobTimes(resting).count >= 2 }
         let times = worker.jobTimes(resting)
-        #expect(times[1] - times[0] >= 4, "box0 polled \(times[1] - times[0]) s after it was told to rest 4 s")
+        #expect(times[1] - times[0] >= 6, "box0 polled \(times[1] - times[0]) s after it was told to rest 6 s")
         #expect(worker.jobTimes(fixture.mailboxes[1]).count >= 3, "the others were not polled meanwhile")
         await worker.stop()
         await fixture.stop()
