@@ -53,20 +53,8 @@ rabbitmqctl -n rabbit@localhost add_vhost "$vhost" >/dev/null
 rabbitmqctl -n rabbit@localhost set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null
 
 # The sandbox's tenant with the four inbound mailboxes and the sender, and the accounts that use them.
-python3 - "$work" "$mailboxes" "$sender" "$sandbox" <<'EOF'
-import json, sys
-work, mailboxes, sender, sandbox = sys.argv[1], sys.argv[2].split(","), sys.argv[3], sys.argv[4]
-tenant, client, secret = "8f2c1d9e-4b7a-4c3e-9d21-5a6b7c8d9e0f", "3c9e2a71-6d54-4f08-b1a3-2e7f9c0d4b65", "sandbox-secret-value~current"
-seed = {"tokenLifetimeSeconds": 3599, "limits": {"enabled": False, "concurrentRequests": 4, "requestsPerTenMinutes": 10000, "messagesSentPerMinute": 30},
-        "tenants": [{"id": tenant, "apps": [{"clientId": client, "secrets": [{"value": secret}], "permissions": ["Mail.ReadWrite", "Mail.Send"]}],
-                     "mailboxes": [{"address": address} for address in mailboxes + [sender]]}]}
-graph = {"protocol": "GRAPH", "active": True, "tenantId": tenant, "clientId": client, "clientSecret": {"file": "/run/secrets/graph-client-secret"},
-         "authority": sandbox, "graphBaseURL": sandbox}
-accounts = [{"name": address.split("@")[0], "inbound": dict(graph, mailbox=address, pollIntervalSeconds=2, batchSize=25)} for address in mailboxes]
-accounts.append({"name": "Notifications", "useForNotification": True, "outbound": dict(graph, mailbox=sender)})
-json.dump(seed, open(f"{work}/seed.json", "w"), indent=1)
-json.dump({"accounts": accounts}, open(f"{work}/accounts.json", "w"), indent=1)
-EOF
+python3 deploy/local/poolcheck.py configure "$work" "$sandbox" --mailboxes "$mailboxes" --sender "$sender" \
+  --secret '{"file": "/run/secrets/graph-client-secret"}'
 chmod 644 "$work/seed.json" "$work/accounts.json"
 printf guest | podman secret create mailpool-amqp-password - >/dev/null
 printf 'sandbox-secret-value~current' | podman secret create mailpool-graph-secret - >/dev/null   # the sandbox's, not a real one

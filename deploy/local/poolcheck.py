@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Drives and checks a running pool from outside, for the container and chaos scripts.
 
+    poolcheck.py configure DIR SANDBOX --mailboxes a@x,b@x --sender S --secret JSON
     poolcheck.py seed SANDBOX --mailboxes a@x,b@x --count N --prefix P
     poolcheck.py enqueue AMQP_URL --count N --prefix P [--account NAME]
     poolcheck.py wait SANDBOX AMQP_URL --mailboxes a@x,b@x --messages N --sender S --notifications N --prefix P --timeout SECONDS [--node NODES]
@@ -9,6 +10,9 @@
 
 AMQP_URL may list a cluster's nodes, comma-separated: each is tried in turn, as mailpool does; `--node`
 names every node of the cluster, each asked by rabbitmqctl for the queues it holds.
+`configure` writes DIR/seed.json, the sandbox's tenant with the mailboxes and the sender, and
+DIR/accounts.json, an inbound GRAPH account per mailbox and the notification sender, whose client
+secret is the reference JSON (`{"env": NAME}` or `{"file": PATH}`) and whose Graph is the sandbox.
 `wait` returns once every seeded message has left the Inboxes and an event for each is queued, the
 sandbox has accepted every notification, and no notification waits in the work queue or on the retry
 ladder; it prints the seconds that took. `verify` takes every event
@@ -42,6 +46,26 @@ def http(method, url, body=None):
     with urllib.request.urlopen(request, timeout=30) as response:
         text = response.read()
         return json.loads(text) if text else None
+
+
+TENANT, CLIENT = "8f2c1d9e-4b7a-4c3e-9d21-5a6b7c8d9e0f", "3c9e2a71-6d54-4f08-b1a3-2e7f9c0d4b65"
+SANDBOX_SECRET = "sandbox-secret-value~current"   # the sandbox's, not a real one
+
+
+def configure(args):
+    seed = {"tokenLifetimeSeconds": 3599,
+            "limits": {"enabled": False, "concurrentRequests": 4, "requestsPerTenMinutes": 10000, "messagesSentPerMinute": 30},
+            "tenants": [{"id": TENANT, "apps": [{"clientId": CLIENT, "secrets": [{"value": SANDBOX_SECRET}],
+                                                 "permissions": ["Mail.ReadWrite", "Mail.Send"]}],
+                         "mailboxes": [{"address": address} for address in args.mailboxes + [args.sender]]}]}
+    graph = {"protocol": "GRAPH", "active": True, "tenantId": TENANT, "clientId": CLIENT, "clientSecret": json.loads(args.secret),
+             "authority": args.sandbox, "graphBaseURL": args.sandbox}
+    accounts = [{"name": address.split("@")[0], "inbound": dict(graph, mailbox=address, pollIntervalSeconds=2, batchSize=25)}
+                for address in args.mailboxes]
+    accounts.append({"name": "Notifications", "useForNotification": True, "outbound": dict(graph, mailbox=args.sender)})
+    for name, content in (("seed.json", seed), ("accounts.json", {"accounts": accounts})):
+        with open(f"{args.directory}/{name}", "w") as file:
+            json.dump(content, file, indent=1)
 
 
 def seed(args):
@@ -234,6 +258,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     mailboxes = {"type": lambda text: text.split(","), "required": True}
+
+    command = commands.add_parser("configure")
+    command.add_argument("directory")
+    command.add_argument("sandbox")
+    command.add_argument("--mailboxes", **mailboxes)
+    command.add_argument("--sender", required=True)
+    command.add_argument("--secret", required=True, help='the accounts\' client secret reference, e.g. {"env": "NAME"}')
+    command.set_defaults(run=configure)
 
     command = commands.add_parser("seed")
     command.add_argument("sandbox")
