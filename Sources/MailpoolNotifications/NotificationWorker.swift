@@ -12,9 +12,8 @@ import ServiceLifecycle
 /// rate slot; send (after a retry or redelivery the sender first finds out whether an earlier attempt
 /// got through); record the ID; ack. A transient failure moves it to the next step of the retry ladder
 /// (where ``RetryLadderMover``s keep it until it is due), with the attempt count and error history in
-/// headers; a permanent one,
-/// an account still misconfigured after `configurationAttempts`, an exhausted ladder, or an SMTP send
-/// whose outcome is unknown sends it to `mailpool.notifications.dead`.
+/// headers; a permanent one, an account still misconfigured after `configurationAttempts`, an
+/// exhausted ladder, or an SMTP send whose outcome is unknown sends it to `mailpool.notifications.dead`.
 public struct NotificationWorker: Service {
     public struct Options: Sendable {
         public var concurrency: UInt16

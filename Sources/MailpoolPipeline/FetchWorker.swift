@@ -12,10 +12,11 @@ import Synchronization
 /// (``PipelineNames/mailboxLock(_:)``) while it reads: a job that finds it held by another worker ends
 /// at once and reports its chain ended, as the chain reading the mailbox goes on; within a process a
 /// claim keeps a stray second job waiting. A job whose delivery the broker took back (its connection
-/// lost, and with it the lock) publishes and settles nothing more. Per job: read one batch, publish each message's event with a confirm, settle
-/// it on the server; then publish a continuation job when more mail waits, or report to the poller
-/// that the chain ended, with the rest the mailbox needs after a failure (Retry-After, 30 s, 5
-/// minutes), so that a failing account rests instead of being retried in a loop; then ack.
+/// lost, and with it the lock) publishes and settles nothing more. Per job: read one batch, publish
+/// each message's event with a confirm, settle it on the server; then publish a continuation job when
+/// more mail waits, or report to the poller that the chain ended, with the rest the mailbox needs
+/// after a failure (Retry-After, 30 s, 5 minutes), so that a failing account rests instead of being
+/// retried in a loop; then ack.
 public struct FetchWorker: Service {
     public struct Options: Sendable {
         public var concurrency: UInt16

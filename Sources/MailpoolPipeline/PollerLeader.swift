@@ -21,7 +21,7 @@ import Synchronization
 /// broker returns the state unrouted, and the leader goes on from the state it holds in memory, so
 /// mailboxes keep being polled; it writes the state again once the queue is back. A poller taking the
 /// lead meanwhile finds no state and starts afresh, so a job out may be doubled once: the fetch
-/// workers' mailbox exclusivity runs a doubled job after the first, never beside it.
+/// workers' mailbox lock keeps a doubled job from reading beside the first.
 final class PollerLeader: Sendable {
     struct Options: Sendable {
         var leaseSeconds: Double
