@@ -98,13 +98,13 @@ def enqueue(args):
 def connect(args):
     """A connection to the first of the URLs that answers within a few seconds (a frozen or cut-off
     node would hold the default limits for tens of seconds)."""
-    error = None
+    errors = []
     for url in args.amqp.split(","):
         try:
             return pika.BlockingConnection(pika.URLParameters(url + "?socket_timeout=3&stack_timeout=6"))
-        except pika.exceptions.AMQPError as failure:
-            error = failure
-    raise error
+        except Exception as failure:  # pika's connection errors are of several families (a handshake timeout is not an AMQPError)
+            errors.append(f"{url.rsplit('@', 1)[-1]}: {failure!r}")
+    raise pika.exceptions.AMQPConnectionError("; ".join(errors))
 
 
 def queue_depth(channel, queue):
