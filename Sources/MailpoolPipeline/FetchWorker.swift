@@ -86,10 +86,9 @@ public struct FetchWorker: Service {
             return
         }
         defer { claims.release(inbound.mailbox) }
-        let lock = PipelineNames.mailboxLock(inbound.mailbox)
-        let locking = connection.connectionCount
+        let lock = MailboxLock(PipelineNames.mailboxLock(inbound.mailbox), on: connection)
         do {
-            guard try await connection.tryLock(lock) else {
+            guard try await lock.take() else {
                 logger.info("another worker's job is reading the mailbox; this job's chain ends here")
                 await report(job, restSeconds: 0, logger: logger)
                 delivery.ack()
@@ -100,10 +99,9 @@ public struct FetchWorker: Service {
             return
         }
         FetchMetrics.inFlight.add(1)
-        await process(job, account: account, inbound: inbound, fetcher: fetcher, delivery: delivery, logger: logger)
+        await process(job, account: account, inbound: inbound, fetcher: fetcher, lock: lock, delivery: delivery, logger: logger)
         FetchMetrics.inFlight.add(-1)
-        // After a reconnect the broker has freed the lock already, and another worker may hold it now.
-        if connection.connectionCount == locking { try? await connection.unlock(lock) }
+        await lock.release()
     }
 
     private func retryLater(_ delivery: AMQPDelivery, logger: Logger, _ message: Logger.Message) async {
@@ -112,7 +110,7 @@ public struct FetchWorker: Service {
         delivery.nack(requeue: true)
     }
 
-    private func process(_ job: FetchJob, account: EmailAccount, inbound: InboundConfiguration, fetcher: any MailboxFetcher,
+    private func process(_ job: FetchJob, account: EmailAccount, inbound: InboundConfiguration, fetcher: any MailboxFetcher, lock: MailboxLock,
                          delivery: AMQPDelivery, logger: Logger) async {
         let started = ContinuousClock.now
         defer {
@@ -123,6 +121,8 @@ public struct FetchWorker: Service {
         do {
             if let problem = store.problem() { throw problem }
             let result = try await fetcher.fetchBatch(session(account: account, inbound: inbound, delivery: delivery, logger: logger))
+            // Before the continuation is published: the chain's next job must find the mailbox free.
+            await lock.release()
             FetchMetrics.outcome(account: account.name, succeeded: true, needsAttention: false)
             logger.debug("fetched", metadata: ["messages": "\(result.processed)", "failed": "\(result.failed)",
                                                "quarantined": "\(result.quarantined)", "more": "\(result.more)"])
@@ -242,5 +242,31 @@ final class MailboxClaims: Sendable {
 
     func release(_ mailbox: String) {
         _ = held.withLock { $0.remove(mailbox.lowercased()) }
+    }
+}
+
+/// A mailbox's pool-wide lock (an exclusive queue), given up once: when the batch is read, before its
+/// continuation goes out, and not at all after a reconnect, which freed it (another worker may hold it
+/// by then).
+final class MailboxLock: Sendable {
+    private let name: String
+    private let connection: AMQPConnection
+    private let taken = Mutex<Int?>(nil)   // the connection count it was taken on
+
+    init(_ name: String, on connection: AMQPConnection) {
+        self.name = name
+        self.connection = connection
+    }
+
+    func take() async throws -> Bool {
+        let count = connection.connectionCount
+        guard try await connection.tryLock(name) else { return false }
+        taken.withLock { $0 = count }
+        return true
+    }
+
+    func release() async {
+        guard let count = taken.withLock({ value in defer { value = nil }; return value }), count == connection.connectionCount else { return }
+        try? await connection.unlock(name)
     }
 }

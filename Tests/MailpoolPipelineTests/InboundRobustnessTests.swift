@@ -96,6 +96,35 @@ import Testing
         await fixture.stop()
     }
 
+    /// Two jobs for one mailbox given at once to two workers, each on a connection of its own as two
+    /// processes are, with every Graph answer 20 ms late: the mailbox lock lets one job read at a time,
+    /// so each of the 200 messages arrives once and all leave the Inbox.
+    @Test func twoJobsForOneMailboxInTwoWorkersNeverOverlap() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 1)
+        let mailbox = fixture.mailboxes[0]
+        for index in 0..<200 {
+            try await fixture.sandbox.seed(SeedMessage(subject: "COA \(index)", to: [mailbox]), to: mailbox)
+        }
+        await fixture.sandbox.setFaults(SandboxFaults(slowRate: 1, slowMilliseconds: 20))
+        let events = try await fixture.collectEvents()
+        try await fixture.startWorker(concurrency: 1)
+        try await fixture.startWorker(concurrency: 1)
+        let publisher = try await fixture.connect("test-jobs")
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        for _ in 0..<2 {
+            try await publisher.publish(OutgoingMessage(exchange: "", routingKey: PipelineNames.fetchQueue,
+                                                        body: Array(try encoder.encode(FetchJob(account: mailbox, mailbox: mailbox)))))
+        }
+        try await eventually(within: 120, "\(events.count) of 200 events") { events.count >= 200 }
+        try await fixture.drain(events)
+
+        #expect(events.all.count == 200, "a message was read by both jobs")
+        #expect(Set(events.all.map(\.dedupeKey)).count == 200)
+        #expect(try await fixture.sandbox.count(mailbox, folder: "deleteditems") == (total: 200, unread: 0))
+        await fixture.stop()
+    }
+
     /// The store on a small file system that is full: one store error, no mailbox blamed, nothing
     /// fetched; once space is freed, every message arrives without anyone restarting anything.
     @Test(.enabled(if: getuid() == 0, "mounts a small tmpfs, which needs root"))
