@@ -2,8 +2,8 @@
 # The chaos suite: the pool against the 3-node cluster of start-cluster.sh (each node in a network
 # namespace of its own), one fault per scenario while mail flows. Each scenario gets a virtual host of
 # its own, the Graph sandbox (Sent Items filed 5 s after a send, as Graph does), 2 pollers, 2 fetch
-# workers and 2 notification workers (processes of the release build, each given the three nodes in
-# its own order), MESSAGES messages over 4 mailboxes and NOTIFICATIONS notifications. The faults:
+# workers and 2 notification workers (processes of the release build, or of the debug build; each
+# given the three nodes in its own order), MESSAGES messages over 4 mailboxes and NOTIFICATIONS notifications. The faults:
 #
 #   node-stop     the node leading mailpool.notifications stopped, started again 20 s later
 #   rolling       every node stopped and started again, one after the other, each once the quorum
@@ -40,9 +40,11 @@ scenarios=("$@")
 mailbox_count=4
 if [ -n "${CHAOS_SHORT:-}" ]; then down=10 killing=20 outage=15 freeze=35 cut=30; else down=20 killing=60 outage=30 freeze=40 cut=90; fi
 messages=$((messages_total / mailbox_count))   # per mailbox
-bin=${MAILPOOL_BIN_DIR:-.build/release}
+# MAILPOOL_CONFIGURATION=debug (the test command) runs the debug build it has already compiled.
+configuration=${MAILPOOL_CONFIGURATION:-release}
+bin=.build/$configuration
 for product in mailpool mailpool-sandbox; do
-  [ -x "$bin/$product" ] || swift build -c release --static-swift-stdlib --product "$product"
+  [ -x "$bin/$product" ] || swift build -c "$configuration" --product "$product"
 done
 cluster=deploy/local/start-cluster.sh
 MAILPOOL_BIN=$bin/mailpool $cluster >/dev/null 2>&1

@@ -11,7 +11,9 @@
 # inside its container, and how long each `podman stop` took.
 #
 #   deploy/local/containers.sh                 # 2,000 messages and 2,000 notifications
-#   MESSAGES=300 NOTIFICATIONS=300 deploy/local/containers.sh   # the test command's short run
+#   MAILPOOL_CONFIGURATION=debug MESSAGES=200 NOTIFICATIONS=200 deploy/local/containers.sh
+#                                              # the test command's short run, on the debug build
+#                                              # (build-image.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 messages_total=${MESSAGES:-2000}
