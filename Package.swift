@@ -3,9 +3,15 @@ import PackageDescription
 
 /// Release executables on Linux link with lld and packed relative relocations (DT_RELR, glibc 2.36+):
 /// a process then does not keep a megabyte-sized relocation table resident (the worker's RSS drops by
-/// about 2 MB).
+/// about 2 MB). They export no symbols of their own (`--no-export-dynamic`, undoing the static Swift
+/// runtime's `-export-dynamic`): nothing loads a plugin that would look them up, and the dynamic
+/// loader no longer pages in a 1.2 MB symbol table to resolve libcurl's and librabbitmq's symbols
+/// (about 1.5 MB less resident).
 let releaseLinking: [LinkerSetting] = [
-    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(platforms: [.linux], configuration: .release)),
+    .unsafeFlags(
+        ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
+        .when(platforms: [.linux], configuration: .release)
+    ),
 ]
 
 let package = Package(
