@@ -7,7 +7,8 @@ import Synchronization
 import Testing
 
 /// The poller's promises at 500 mailboxes, with no queue per mailbox: at most one job out per
-/// mailbox, across a leader's death too; backoffs honoured; a flooded mailbox delays nobody. One test
+/// mailbox, across a leader's death and the loss of its state queue too; backoffs honoured; a flooded
+/// mailbox delays nobody. One test
 /// at a time: 500 mailboxes polled every 2 s are a load of their own for CI's shared broker.
 @Suite(.serialized) struct PollerTests {
     /// 500 mailboxes polled every 2 s by a worker that holds each job 3 s: no mailbox ever gets a
@@ -41,6 +42,28 @@ import Testing
         try await eventually(within: 120, "the standby did not take over") { worker.totalJobs >= before + 1000 }
         standby.kill()
         try await Task.sleep(for: .seconds(7))  // jobs held at the kill end
+        #expect(worker.doubled.isEmpty, "a second job while one was out: \(worker.doubled.prefix(5))")
+        await worker.stop()
+        await fixture.stop()
+    }
+
+    /// The state queue lost under the leader (as when its node is down, the broker returns the state
+    /// unrouted; here the queue is deleted): the leader goes on polling from the state it holds, never
+    /// with a second job out for a mailbox, and writes the state again once the queue is back.
+    @Test func theLeaderPollsOnWithoutItsStateQueueAndWritesTheStateOnceItIsBack() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 50)
+        try fixture.writeAccounts(active: Set(fixture.mailboxes), interval: 1)
+        let worker = try await SlowWorker.start(fixture, hold: 0.5)
+        try await fixture.startPoller()
+        try await eventually(within: 120, "the leader polled \(worker.mailboxesServed) of 50 mailboxes") { worker.mailboxesServed == 50 }
+        try await PipelineFixture.rabbitmqctl("delete_queue", "-p", fixture.vhost, PipelineNames.pollerStateQueue)
+        let before = worker.totalJobs
+        try await eventually(within: 120, "polling stopped with the state queue gone") { worker.totalJobs >= before + 150 }
+        let connection = try await fixture.connect("test-state-queue")
+        try await connection.declare(PipelineTopology.inbound)  // the queue is back, empty
+        try await eventually(within: 60, "the state was not written again") {
+            try await connection.queueInfo(PipelineNames.pollerStateQueue).messageCount == 1
+        }
         #expect(worker.doubled.isEmpty, "a second job while one was out: \(worker.doubled.prefix(5))")
         await worker.stop()
         await fixture.stop()
