@@ -2,8 +2,10 @@
 # The chaos suite: the pool against the 3-node cluster of start-cluster.sh (each node in a network
 # namespace of its own), one fault per scenario while mail flows. Each scenario gets a virtual host of
 # its own, the Graph sandbox (Sent Items filed 5 s after a send, as Graph does), 2 pollers, 2 fetch
-# workers and 2 notification workers (processes of the release build, or of the debug build; each
-# given the three nodes in its own order), MESSAGES messages over 4 mailboxes and NOTIFICATIONS notifications. The faults:
+# workers and 2 notification workers (each given the three nodes in its own order), MESSAGES messages
+# over 4 mailboxes and NOTIFICATIONS notifications. The workers are processes of the release build, or
+# with CHAOS_WORKERS=containers (the test command) containers of the image of build-image.sh, on the
+# host's network, killed with `podman kill` and stopped with `podman stop`. The faults:
 #
 #   node-stop     the node leading mailpool.notifications stopped, started again 20 s later
 #   rolling       every node stopped and started again, one after the other, each once the quorum
@@ -43,9 +45,16 @@ messages=$((messages_total / mailbox_count))   # per mailbox
 # MAILPOOL_CONFIGURATION=debug (the test command) runs the debug build it has already compiled.
 configuration=${MAILPOOL_CONFIGURATION:-release}
 bin=.build/$configuration
-for product in mailpool mailpool-sandbox; do
-  [ -x "$bin/$product" ] || swift build -c "$configuration" --product "$product"
-done
+workers_as=${CHAOS_WORKERS:-processes}
+case $workers_as in
+  processes) for product in mailpool mailpool-sandbox; do
+               [ -x "$bin/$product" ] || swift build -c "$configuration" --product "$product"
+             done ;;
+  containers) build_log=$(mktemp)
+              deploy/local/build-image.sh >"$build_log" 2>&1 || { tail -30 "$build_log"; exit 1; }
+              rm -f "$build_log" ;;
+  *) echo "CHAOS_WORKERS is processes or containers, not $workers_as" >&2; exit 2 ;;
+esac
 cluster=deploy/local/start-cluster.sh
 MAILPOOL_BIN=$bin/mailpool $cluster >/dev/null 2>&1
 IFS=, read -r -a nodes <<<"$($cluster urls)"
@@ -59,11 +68,16 @@ mailboxes=$(seq -s, -f "box%g@contoso.example" 0 $((mailbox_count - 1)))
 logs=${LOG_DIR:-/tmp/mailpool-cluster-chaos-logs}
 work=$(mktemp -d)
 rm -rf "$logs" && mkdir -p "$logs"
-declare -A workers=()   # pid → kind
+declare -A workers=()   # pid or container name → kind
 sandbox_pid=""
 cleanup() {
-  local pid
-  for pid in "${!workers[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  local worker
+  for worker in "${!workers[@]}"; do
+    case $workers_as in
+      processes) kill -9 "$worker" 2>/dev/null || true ;;
+      containers) forget "$worker" ;;
+    esac
+  done
   [ -z "$sandbox_pid" ] || kill "$sandbox_pid" 2>/dev/null || true
   local n
   for n in 1 2 3; do ip link set "mailpool-v$n" up 2>/dev/null || true; done
@@ -77,6 +91,9 @@ python3 deploy/local/poolcheck.py configure "$work" "$sandbox" --mailboxes "$mai
   --secret '{"env": "CHAOS_GRAPH_SECRET"}'
 export CHAOS_GRAPH_SECRET='sandbox-secret-value~current'   # the sandbox's, not a real one
 export MAILPOOL_ACCOUNTS=$work/accounts.json MAILPOOL_LOG_FORMAT=json
+# Containers see $work at its own path: the accounts, and the store and dedupe records they share.
+mkdir -p "$work/store" "$work/dedupe"
+chmod 755 "$work" && chmod 644 "$work/accounts.json" && chown 65532:65532 "$work/store" "$work/dedupe"
 "$bin/mailpool-sandbox" --seed "$work/seed.json" --port $port >"$logs/sandbox.log" 2>&1 &
 sandbox_pid=$!
 for _ in $(seq 1 100); do curl -sf "$sandbox/health/ready" >/dev/null && break; sleep 0.2; done
@@ -96,27 +113,53 @@ start() {
     notify) options=(notification-worker --dedupe "$work/dedupe" --per-minute 0 --send-window 15 --request-timeout 15
                      --filing-allowance 15 --retry-ladder 5,15,45,135,405) ;;
   esac
-  MAILPOOL_AMQP_URL=$urls "$bin/mailpool" "${options[@]}" >>"$logs/$scenario-$kind-$started_workers.log" 2>&1 &
-  workers[$!]=$kind
+  local name=$scenario-$kind-$started_workers
   started_workers=$((started_workers + 1))
+  case $workers_as in
+    processes)
+      MAILPOOL_AMQP_URL=$urls "$bin/mailpool" "${options[@]}" >>"$logs/$name.log" 2>&1 &
+      workers[$!]=$kind ;;
+    containers)
+      podman run -d --runtime runc --network host --read-only --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+        --name "mailpool-chaos-$name" --stop-timeout 60 -v "$work:$work" -e MAILPOOL_AMQP_URL="$urls" \
+        -e MAILPOOL_METRICS_PORT=$((19200 + started_workers)) -e MAILPOOL_ACCOUNTS -e MAILPOOL_LOG_FORMAT -e CHAOS_GRAPH_SECRET \
+        localhost/mailpool:local "${options[@]}" >/dev/null 2>>"$logs/podman.log"
+      workers[mailpool-chaos-$name]=$kind ;;
+  esac
+}
+forget() {   # a stopped or killed container: its log kept, the container removed
+  podman logs "$1" >"$logs/${1#mailpool-chaos-}.log" 2>&1 || true
+  podman rm -f "$1" >/dev/null 2>&1 || true
 }
 stop_all() {   # every worker gracefully; each must exit 0 within 60 s
-  local pid failed=0
-  for pid in "${!workers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${!workers[@]}"; do
-    if ! timeout 70 tail --pid="$pid" -f /dev/null; then echo "worker $pid did not stop"; failed=1; fi
-    wait "$pid" 2>/dev/null || { echo "worker $pid (${workers[$pid]}) exited $?"; failed=1; }
-    unset "workers[$pid]"
-  done
+  local worker failed=0 status
+  case $workers_as in
+    processes)
+      for worker in "${!workers[@]}"; do kill -TERM "$worker" 2>/dev/null || true; done
+      for worker in "${!workers[@]}"; do
+        if ! timeout 70 tail --pid="$worker" -f /dev/null; then echo "worker $worker did not stop"; failed=1; fi
+        wait "$worker" 2>/dev/null || { echo "worker $worker (${workers[$worker]}) exited $?"; failed=1; }
+      done ;;
+    containers)
+      podman stop -t 60 "${!workers[@]}" >/dev/null 2>>"$logs/podman.log"
+      for worker in "${!workers[@]}"; do
+        status=$(podman inspect --format '{{.State.ExitCode}}' "$worker")
+        [ "$status" = 0 ] || { echo "worker $worker exited $status"; failed=1; }
+        forget "$worker"
+      done ;;
+  esac
+  workers=()
   return $failed
 }
 kill_random() {
-  local pids=("${!workers[@]}") pid
-  pid=${pids[$((RANDOM % ${#pids[@]}))]}
-  kill -9 "$pid"
-  wait "$pid" 2>/dev/null || true
-  local kind=${workers[$pid]}
-  unset "workers[$pid]"
+  local all=("${!workers[@]}") worker
+  worker=${all[$((RANDOM % ${#all[@]}))]}
+  case $workers_as in
+    processes) kill -9 "$worker"; wait "$worker" 2>/dev/null || true ;;
+    containers) podman kill "$worker" >/dev/null 2>>"$logs/podman.log"; forget "$worker" ;;
+  esac
+  local kind=${workers[$worker]}
+  unset "workers[$worker]"
   start "$kind"
 }
 beam() { cat "${MAILPOOL_LOCAL_STATE:-/var/tmp/mailpool}/cluster/rabbit-$1/pid"; }

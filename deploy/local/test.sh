@@ -29,7 +29,7 @@ if [ $# -eq 0 ]; then
   # The pool in podman containers, scaled, stopped and killed while mail flows (the full run is
   # deploy/local/containers.sh with 2,000 of each).
   MESSAGES=200 NOTIFICATIONS=200 deploy/local/containers.sh
-  # Every chaos scenario against a 3-node cluster, with 100 of each and shorter faults (the full run is
-  # deploy/local/cluster-chaos.sh with 2,000 of each).
-  MESSAGES=100 NOTIFICATIONS=100 CHAOS_SHORT=1 deploy/local/cluster-chaos.sh
+  # Every chaos scenario against a 3-node cluster, the workers in containers, with 100 of each and
+  # shorter faults (the full run is deploy/local/cluster-chaos.sh with 2,000 of each).
+  CHAOS_WORKERS=containers MESSAGES=100 NOTIFICATIONS=100 CHAOS_SHORT=1 deploy/local/cluster-chaos.sh
 fi
