@@ -32,6 +32,7 @@
 # (consumers dedupe by its dedupeKey; README: The inbound pipeline).
 #
 #   deploy/local/cluster-chaos.sh                                   # every scenario, 2,000 + 2,000
+#   CHAOS_WORKERS=containers deploy/local/cluster-chaos.sh         # the same, the workers in containers
 #   MESSAGES=200 NOTIFICATIONS=200 deploy/local/cluster-chaos.sh node-stop partition
 set -euo pipefail
 cd "$(dirname "$0")/../.."
