@@ -76,14 +76,7 @@ import Testing
             try await fixture.sandbox.seed(SeedMessage(subject: "COA \(index)", to: [mailbox]), to: mailbox)
         }
         let events = try await fixture.collectEvents()
-        let publisher = try await fixture.connect("test-jobs")
-        try await publisher.declare(PipelineTopology.inbound)
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        for _ in 0..<2 {
-            try await publisher.publish(OutgoingMessage(exchange: "", routingKey: PipelineNames.fetchQueue,
-                                                        body: Array(try encoder.encode(FetchJob(account: mailbox, mailbox: mailbox)))))
-        }
+        try await fixture.publishFetchJobs(for: mailbox, count: 2)
         let log = CapturedLog()
         try await fixture.startWorker(logger: log.logger())
         try await eventually(within: 120, "\(events.count) of 200 events") { events.count >= 200 }
@@ -109,13 +102,7 @@ import Testing
         let events = try await fixture.collectEvents()
         try await fixture.startWorker(concurrency: 1)
         try await fixture.startWorker(concurrency: 1)
-        let publisher = try await fixture.connect("test-jobs")
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        for _ in 0..<2 {
-            try await publisher.publish(OutgoingMessage(exchange: "", routingKey: PipelineNames.fetchQueue,
-                                                        body: Array(try encoder.encode(FetchJob(account: mailbox, mailbox: mailbox)))))
-        }
+        try await fixture.publishFetchJobs(for: mailbox, count: 2)
         try await eventually(within: 120, "\(events.count) of 200 events") { events.count >= 200 }
         try await fixture.drain(events)
 

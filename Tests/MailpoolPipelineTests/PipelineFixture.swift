@@ -108,6 +108,18 @@ final class PipelineFixture: @unchecked Sendable {
 
     func track(_ engine: CurlEngine) { engines.append(engine) }
 
+    /// Publishes `count` fetch jobs for `mailbox` straight to the fetch queue, as a poller would.
+    func publishFetchJobs(for mailbox: String, count: Int) async throws {
+        let publisher = try await connect("test-jobs")
+        try await publisher.declare(PipelineTopology.inbound)
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        for _ in 0..<count {
+            try await publisher.publish(OutgoingMessage(exchange: "", routingKey: PipelineNames.fetchQueue,
+                                                        body: Array(try encoder.encode(FetchJob(account: mailbox, mailbox: mailbox)))))
+        }
+    }
+
     func start(_ service: some Service) {
         var logger = Logger(label: "test.pipeline")
         logger.logLevel = .critical
