@@ -51,7 +51,8 @@ case $workers_as in
   processes) for product in mailpool mailpool-sandbox; do
                [ -x "$bin/$product" ] || swift build -c "$configuration" --product "$product"
              done ;;
-  containers) build_log=$(mktemp)
+  containers) source deploy/local/container-run.sh   # container=(podman run … as every container here runs)
+              build_log=$(mktemp)
               deploy/local/build-image.sh >"$build_log" 2>&1 || { tail -30 "$build_log"; exit 1; }
               rm -f "$build_log" ;;
   *) echo "CHAOS_WORKERS is processes or containers, not $workers_as" >&2; exit 2 ;;
@@ -121,8 +122,7 @@ start() {
       MAILPOOL_AMQP_URL=$urls "$bin/mailpool" "${options[@]}" >>"$logs/$name.log" 2>&1 &
       workers[$!]=$kind ;;
     containers)
-      podman run -d --runtime runc --network host --read-only --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
-        --name "mailpool-chaos-$name" --stop-timeout 60 -v "$work:$work" -e MAILPOOL_AMQP_URL="$urls" \
+      "${container[@]}" --name "mailpool-chaos-$name" --stop-timeout 60 -v "$work:$work" -e MAILPOOL_AMQP_URL="$urls" \
         -e MAILPOOL_METRICS_PORT=$((19200 + started_workers)) -e MAILPOOL_ACCOUNTS -e MAILPOOL_LOG_FORMAT -e CHAOS_GRAPH_SECRET \
         localhost/mailpool:local "${options[@]}" >/dev/null 2>>"$logs/podman.log"
       workers[mailpool-chaos-$name]=$kind ;;

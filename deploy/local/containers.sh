@@ -64,9 +64,7 @@ podman volume create mailpool-store >/dev/null
 podman volume create mailpool-dedupe >/dev/null
 
 next_port=19100
-# How every container here runs: runc (crun refuses this machine's hybrid cgroups), the host's network
-# (the broker is on loopback), a read-only root, lower ulimits.
-container=(podman run -d --runtime runc --network host --read-only --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+source deploy/local/container-run.sh   # container=(podman run … as every container here runs)
 # run NAME ARGS…: a mailpool container as the image defines it (user 65532, health check).
 run() {
   local name=$1; shift
