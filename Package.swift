@@ -52,11 +52,19 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // Non-variadic entry points for the variadic C calls Swift cannot make (amqp_login, curl_easy_setopt).
         .target(name: "CMailpoolShims", dependencies: ["CRabbitMQ", "CCurl"]),
 
-        // Small primitives shared by the clients and the pipeline (backoff, ...).
-        .target(name: "MailpoolCore", dependencies: [.product(name: "Metrics", package: "swift-metrics")]),
+        // Naming a thread (pthread_setname_np needs _GNU_SOURCE, which Swift's Glibc module lacks).
+        .target(name: "CPosixThread"),
+
+        // Small primitives shared by the clients and the pipeline (backoff, threads, text, ...).
+        .target(name: "MailpoolCore", dependencies: ["CPosixThread", "COpenSSL", .product(name: "Metrics", package: "swift-metrics")]),
 
         .target(
             name: "MailpoolAMQP",
@@ -85,10 +93,9 @@ let package = Package(
         .target(
             name: "MailpoolGraph",
             dependencies: [
+                "COpenSSL",
                 "MailpoolCore",
                 "MailpoolCurl",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -97,7 +104,7 @@ let package = Package(
         // Email accounts: the accounts file, its validation and reloading.
         .target(
             name: "MailpoolAccounts",
-            dependencies: ["MailpoolCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]
+            dependencies: ["MailpoolCore", .product(name: "Logging", package: "swift-log")]
         ),
 
         // The inbound pipeline: poller, fetch workers, inbound store, events.
@@ -109,7 +116,6 @@ let package = Package(
                 "MailpoolCore",
                 "MailpoolGraph",
                 "MailpoolLegacyMail",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -127,7 +133,6 @@ let package = Package(
                 "MailpoolLegacyMail",
                 "MailpoolCurl",
                 "MailpoolCore",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -138,6 +143,7 @@ let package = Package(
         .target(
             name: "MailpoolOperations",
             dependencies: [
+                "MailpoolCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -174,6 +180,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             linkerSettings: releaseLinking
         ),
@@ -226,3 +233,17 @@ let package = Package(
         .testTarget(name: "MailpoolGraphTests", dependencies: ["MailpoolGraph", "GraphSandbox", "MailpoolCurl", "MailpoolTestSupport"]),
     ]
 )
+
+/// The `mailpool` executable's modules use `FoundationEssentials`, never all of Foundation: Foundation
+/// would link CoreFoundation and ICU into the executable, about 2 MB of every worker's resident memory.
+/// Nor do they use swift-crypto, which imports Foundation: digests and RSA signatures come from
+/// OpenSSL's libcrypto (`COpenSSL`), which libcurl loads anyway. `MemberImportVisibility` keeps a
+/// module's calls such as `String.contains(_:)` from resolving to extensions of a module it does not
+/// import itself.
+let foundationEssentialsModules: Set = [
+    "MailpoolCore", "MailpoolAMQP", "MailpoolCurl", "MailpoolLegacyMail", "MailpoolGraph", "MailpoolAccounts",
+    "MailpoolPipeline", "MailpoolNotifications", "MailpoolOperations", "mailpool",
+]
+for target in package.targets where foundationEssentialsModules.contains(target.name) {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

@@ -39,7 +39,7 @@ public struct AMQPConnectionOptions: Sendable {
     public init(urlList: String, connectionName: String = "mailpool") throws(AMQPError) {
         var urls: [AMQPURL] = []
         for part in urlList.split(separator: ",") {
-            urls.append(try AMQPURL(part.trimmingCharacters(in: " ")))
+            urls.append(try AMQPURL(part.trimming { $0 == " " }))
         }
         guard !urls.isEmpty else { throw .invalidURL("no broker URL given") }
         self.init(urls: urls, connectionName: connectionName)
@@ -63,14 +63,5 @@ public struct AMQPTLSOptions: Sendable {
         self.keyFile = keyFile
         self.verifyPeer = verifyPeer
         self.verifyHostname = verifyHostname
-    }
-}
-
-extension StringProtocol {
-    fileprivate func trimmingCharacters(in set: Character) -> String {
-        var s = Substring(self)
-        while s.first == set { s.removeFirst() }
-        while s.last == set { s.removeLast() }
-        return String(s)
     }
 }

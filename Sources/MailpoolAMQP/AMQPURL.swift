@@ -36,7 +36,7 @@ public struct AMQPURL: Sendable, Equatable {
 
     /// Replaces the password part of a URL string so that it can be shown.
     static func redacted(_ string: String) -> String {
-        guard let schemeEnd = string.range(of: "://"),
+        guard let schemeEnd = string.firstRange(of: "://"),
               let at = string[schemeEnd.upperBound...].lastIndex(of: "@") else { return string }
         let userInfo = string[schemeEnd.upperBound..<at]
         guard let colon = userInfo.firstIndex(of: ":") else { return string }

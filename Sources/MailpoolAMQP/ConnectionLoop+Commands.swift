@@ -1,3 +1,4 @@
+import Logging
 /// Running submitted commands on the owner thread.
 extension ConnectionLoop {
     /// Runs `commands` in order. When the connection is lost part way, the commands not yet run wait

@@ -1,5 +1,6 @@
 import CMailpoolShims
 import CRabbitMQ
+import Logging
 
 /// Handling frames the broker sends on its own: deliveries, confirms, returns, cancellations, closes.
 extension ConnectionLoop {

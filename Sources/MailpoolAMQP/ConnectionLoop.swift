@@ -1,7 +1,9 @@
-import Foundation
-import Logging
-import Metrics
+import CMailpoolShims
 import CRabbitMQ
+import FoundationEssentials
+import Logging
+import MailpoolCore
+import Metrics
 import Synchronization
 
 /// The thread that owns one rabbitmq-c connection. Everything that touches the connection runs here:
@@ -49,7 +51,7 @@ final class ConnectionLoop: @unchecked Sendable {
     /// error of the first attempt (wrong password, unknown vhost, nobody listening), after which the
     /// thread ends.
     func start(connected: CheckedContinuation<Void, any Error>) {
-        let thread = Thread { [self] in
+        DedicatedThread.start(name: "amqp-\(options.connectionName)") { [self] in
             do {
                 try connect()
             } catch {
@@ -60,8 +62,6 @@ final class ConnectionLoop: @unchecked Sendable {
             connected.resume()
             run()
         }
-        thread.name = "amqp-\(options.connectionName)"
-        thread.start()
     }
 
     private func run() {
@@ -227,7 +227,7 @@ final class ConnectionStatistics: Sendable {
     /// (`mailpool_amqp_reconnects_total{connection}`, exported at 0 from the first connection on). The
     /// label is the name's part before any ` (`: `mailpool-fetch-worker`, not the host and pid.
     func connected(name: String) {
-        let label = name.range(of: " (").map { String(name[..<$0.lowerBound]) } ?? name
+        let label = name.firstRange(of: " (").map { String(name[..<$0.lowerBound]) } ?? name
         let reconnects = Counter(label: "mailpool_amqp_reconnects_total", dimensions: [("connection", label)])
         if connections.add(1, ordering: .relaxed).newValue > 1 { reconnects.increment() }
         up.store(true, ordering: .relaxed)

@@ -1,3 +1,4 @@
+import CMailpoolShims
 import CRabbitMQ
 
 /// Reassembles messages from the frames that carry them (a basic.deliver or basic.return method,

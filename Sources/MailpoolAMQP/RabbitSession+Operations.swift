@@ -1,3 +1,4 @@
+import CMailpoolShims
 import CRabbitMQ
 
 /// Synchronous broker operations on a channel, each checked with ``RabbitSession/check(_:channel:)``.

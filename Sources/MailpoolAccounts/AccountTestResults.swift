@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The outcome of the latest `mailpool accounts test` of each account's sides, kept in a JSON file
 /// beside the accounts file (`accounts.json.tests`, with the accounts file's permissions), so that

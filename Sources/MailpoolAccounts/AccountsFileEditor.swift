@@ -1,5 +1,4 @@
-import Crypto
-import Foundation
+import FoundationEssentials
 import Logging
 import MailpoolCore
 
@@ -68,7 +67,7 @@ public struct AccountsFileEditor: Sendable {
         guard case .object(let members, _) = side else { return "" }
         let canonical = members.filter { $0.key != "active" }.sorted { $0.key < $1.key }
             .map { "\($0.key)=\(outline.text($0.value))" }.joined(separator: "\n")
-        return SHA256.hash(data: Data(canonical.utf8)).hexString
+        return MessageDigest.hash(canonical.utf8).hexString
     }
 
     private func read() throws -> (String, JSONOutline) {

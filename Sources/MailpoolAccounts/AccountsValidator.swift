@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailpoolCore
 
 /// Turns an accounts file into validated ``EmailAccount``s, collecting every problem (unknown protocol,
@@ -20,7 +20,7 @@ struct AccountsValidator {
         var accounts: [EmailAccount] = []
         var seen: Set<String> = []
         for (index, raw) in file.accounts.enumerated() {
-            guard let name = raw.name?.trimmingCharacters(in: .whitespaces), !name.isEmpty else {
+            guard let name = raw.name?.trimmingWhitespace, !name.isEmpty else {
                 problems.append("accounts[\(index)]: name: missing")
                 continue
             }
@@ -196,7 +196,7 @@ struct AccountsValidator {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), let host = components.host else {
             return false
         }
-        let allowed = (environment["MAILPOOL_ALLOW_HTTP_HOSTS"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let allowed = (environment["MAILPOOL_ALLOW_HTTP_HOSTS"] ?? "").split(separator: ",").map { $0.trimmingWhitespace.lowercased() }
         let local = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]" || allowed.contains(host.lowercased())
         return scheme == "https" || (scheme == "http" && local)
     }

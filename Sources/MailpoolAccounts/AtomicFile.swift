@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Replacing a file so that a reader sees the old version or the new one whole, never half.
 enum AtomicFile {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where each value sits in a JSON text, so that one value can be replaced and every other byte kept
 /// (member order, spacing, everything the user wrote). Parses strict JSON (RFC 8259).

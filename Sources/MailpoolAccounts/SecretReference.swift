@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailpoolCore
 
 /// Where a credential comes from in the accounts file: `{"env": "NAME"}`, `{"file": "/run/secrets/x"}`,
@@ -51,7 +51,7 @@ public enum SecretReference: Sendable, Equatable, Codable {
             return (Secret(value), nil)
         case .file(let path):
             guard let value = try? String(contentsOfFile: path, encoding: .utf8) else { return (nil, "cannot read \(path)") }
-            return (Secret(value.trimmingCharacters(in: .newlines)), nil)
+            return (Secret(value.trimming(\.isNewline)), nil)
         }
     }
 

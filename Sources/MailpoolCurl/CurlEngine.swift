@@ -1,6 +1,7 @@
 import CCurl
 import CMailpoolShims
-import Foundation
+import FoundationEssentials
+import MailpoolCore
 import Synchronization
 
 /// Runs HTTP transfers with libcurl's multi interface on one thread of its own, so that any number of
@@ -29,9 +30,7 @@ public final class CurlEngine: Sendable {
     public init(name: String = "curl", maxConnectionsPerHost: Int = 16) {
         CurlGlobal.initialize()
         multi = MultiHandle(maxConnectionsPerHost: maxConnectionsPerHost)
-        let thread = Thread { [self] in run() }
-        thread.name = name
-        thread.start()
+        DedicatedThread.start(name: name) { [self] in run() }
     }
 
     /// Performs `request`. Returns every HTTP status as a response; throws ``CurlError`` only when no

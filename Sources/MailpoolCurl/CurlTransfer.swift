@@ -3,6 +3,7 @@ import CMailpoolShims
 #if canImport(Glibc)
 import Glibc
 #endif
+import MailpoolCore
 
 /// One request in flight on the engine's thread: the easy handle, the memory libcurl points into, and
 /// what has arrived so far. Created and used only on the engine's thread.
@@ -145,7 +146,7 @@ final class CurlTransfer {
     }
 
     private func receiveHeader(_ bytes: UnsafeRawBufferPointer) {
-        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: "\r\n")
+        let line = String(decoding: bytes, as: UTF8.self).trimming(\.isNewline)
         if line.hasPrefix("HTTP/") {
             headers.removeAll()  // a new response (after 100 Continue or a redirect)
         } else if let colon = line.firstIndex(of: ":") {
@@ -191,18 +192,9 @@ final class CurlTransfer {
     }
 
     static func host(of url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return "?" }
+        guard let schemeEnd = url.firstRange(of: "://") else { return "?" }
         let rest = url[schemeEnd.upperBound...]
         let authority = rest.prefix { $0 != "/" && $0 != "?" }
         return String(authority.split(separator: "@").last ?? authority)
-    }
-}
-
-extension String {
-    func trimmingCharacters(in characters: String) -> String {
-        var s = Substring(self)
-        while let first = s.first, characters.contains(first) { s.removeFirst() }
-        while let last = s.last, characters.contains(last) { s.removeLast() }
-        return String(s)
     }
 }

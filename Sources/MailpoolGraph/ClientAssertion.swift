@@ -1,6 +1,5 @@
-import Crypto
-import _CryptoExtras
-import Foundation
+import FoundationEssentials
+import MailpoolCore
 
 /// The `client_assertion` JWT for a certificate credential: RS256-signed with the certificate's private
 /// key, `x5t` and `x5t#S256` naming the certificate, audience the token endpoint, valid for 10 minutes.
@@ -10,30 +9,37 @@ enum ClientAssertion {
         guard let der = pemBody(certificate.certificatePEM) else {
             throw .invalidClientCertificate(clientID: clientID, detail: "the certificate is not PEM")
         }
-        let key: _RSA.Signing.PrivateKey
-        do {
-            key = try _RSA.Signing.PrivateKey(pemRepresentation: certificate.privateKeyPEM.value)
-        } catch {
-            throw .invalidClientCertificate(clientID: clientID, detail: "the private key is not an RSA key in PEM")
+        guard let key = RSASigningKey(pem: certificate.privateKeyPEM.value) else {
+            throw .invalidClientCertificate(
+                clientID: clientID, detail: "the private key is not an unencrypted RSA key of at least \(RSASigningKey.minimumBits) bits in PEM")
         }
         let header: [String: String] = [
             "alg": "RS256", "typ": "JWT",
-            "x5t": base64URL(Data(Insecure.SHA1.hash(data: der))),
-            "x5t#S256": base64URL(Data(SHA256.hash(data: der))),
+            "x5t": base64URL(Data(MessageDigest.hash(der, .sha1))),
+            "x5t#S256": base64URL(Data(MessageDigest.hash(der))),
         ]
         let issued = Int(now.timeIntervalSince1970)
-        let claims: [String: any Sendable] = [
-            "aud": audience, "iss": clientID, "sub": clientID, "jti": UUID().uuidString,
-            "iat": issued, "nbf": issued, "exp": issued + 600,
-        ]
-        do {
-            let signingInput = base64URL(try JSONSerialization.data(withJSONObject: header, options: .sortedKeys)) + "."
-                + base64URL(try JSONSerialization.data(withJSONObject: claims, options: .sortedKeys))
-            let signature = try key.signature(for: Data(signingInput.utf8), padding: .insecurePKCS1v1_5)
-            return signingInput + "." + base64URL(signature.rawRepresentation)
-        } catch {
+        let claims = Claims(aud: audience, iss: clientID, sub: clientID, jti: UUID().uuidString,
+                            iat: issued, nbf: issued, exp: issued + 600)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        guard let encodedHeader = try? encoder.encode(header), let encodedClaims = try? encoder.encode(claims),
+              case let signingInput = base64URL(encodedHeader) + "." + base64URL(encodedClaims),
+              let signature = key.signature(for: Array(signingInput.utf8)) else {
             throw .invalidClientCertificate(clientID: clientID, detail: "signing failed")
         }
+        return signingInput + "." + base64URL(Data(signature))
+    }
+
+    /// The registered claims Entra reads from a client assertion.
+    private struct Claims: Encodable {
+        let aud: String
+        let iss: String
+        let sub: String
+        let jti: String
+        let iat: Int
+        let nbf: Int
+        let exp: Int
     }
 
     /// The DER bytes inside a PEM block.
@@ -44,8 +50,8 @@ enum ClientAssertion {
 
     static func base64URL(_ data: Data) -> String {
         data.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+            .replacing("+", with: "-")
+            .replacing("/", with: "_")
+            .replacing("=", with: "")
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailpoolCore
 import MailpoolCurl
 
@@ -23,9 +23,9 @@ extension GraphClient {
             let isDraft: Bool?
             let createdDateTime: String?
         }
-        let value = key.replacingOccurrences(of: "'", with: "''")
+        let value = key.replacing("'", with: "''")
         let filter = "singleValueExtendedProperties/Any(ep: ep/id eq '\(Self.idempotencyPropertyID)' and ep/value eq '\(value)')"
-        let path = "\(Self.user(mailbox))/messages?$filter=\(FormEncoding.escape(filter))&$select=id,isDraft,createdDateTime&$top=50"
+        let path = "\(Self.user(mailbox))/messages?$filter=\(filter.percentEncoded)&$select=id,isDraft,createdDateTime&$top=50"
         let response = try await perform(Call(path: path), mailbox: mailbox)
         guard let list = try? JSONDecoder().decode(ListResponse<Found>.self, from: Data(response.body)) else {
             throw .invalidResponse("the message list is not as documented")
@@ -50,7 +50,7 @@ extension GraphClient {
                                            contentType: "application/json", idempotent: false, onlyIf: onlyIf),
                                       mailbox: mailbox, as: Created.self)
         guard !inline else { return draft.id }
-        let messagePath = "\(Self.user(mailbox))/messages/\(FormEncoding.escape(draft.id))"
+        let messagePath = "\(Self.user(mailbox))/messages/\(draft.id.percentEncoded)"
         for attachment in mail.attachments {
             if attachment.content.count <= Self.inlineAttachmentLimit {
                 _ = try await perform(Call(method: "POST", path: "\(messagePath)/attachments",
@@ -67,14 +67,14 @@ extension GraphClient {
     /// (``GraphError/withheld(operation:)``) if it is false when the mailbox's request limit lets the
     /// request go — the last moment before it leaves.
     public func sendDraft(mailbox: String, id: String, onlyIf: (@Sendable () -> Bool)? = nil) async throws(GraphError) {
-        _ = try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/messages/\(FormEncoding.escape(id))/send",
+        _ = try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/messages/\(id.percentEncoded)/send",
                                    body: [], idempotent: false, onlyIf: onlyIf), mailbox: mailbox)
     }
 
     /// Deletes a message; one that is gone already counts as deleted.
     public func deleteMessage(mailbox: String, id: String) async throws(GraphError) {
         do {
-            _ = try await perform(Call(method: "DELETE", path: "\(Self.user(mailbox))/messages/\(FormEncoding.escape(id))"), mailbox: mailbox)
+            _ = try await perform(Call(method: "DELETE", path: "\(Self.user(mailbox))/messages/\(id.percentEncoded)"), mailbox: mailbox)
         } catch .service(404, _, _) {
             return
         }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import MailpoolCore
 import MailpoolCurl
 
 /// Reading a mailbox and settling its messages.
@@ -38,26 +39,26 @@ extension GraphClient {
 
     /// Streams the message's MIME (`/$value`) into `path`; returns its size in bytes.
     public func downloadMIME(mailbox: String, messageID: String, to path: String) async throws(GraphError) -> Int {
-        try await perform(Call(path: "\(Self.user(mailbox))/messages/\(FormEncoding.escape(messageID))/$value",
+        try await perform(Call(path: "\(Self.user(mailbox))/messages/\(messageID.percentEncoded)/$value",
                                sink: .file(path: path)), mailbox: mailbox).bodyLength
     }
 
     /// The message's attachments, without their content.
     public func attachments(mailbox: String, messageID: String) async throws(GraphError) -> [AttachmentInfo] {
-        let path = "\(Self.user(mailbox))/messages/\(FormEncoding.escape(messageID))/attachments?$select=id,name,contentType,size,isInline"
+        let path = "\(Self.user(mailbox))/messages/\(messageID.percentEncoded)/attachments?$select=id,name,contentType,size,isInline"
         return try await perform(Call(path: path), mailbox: mailbox, as: ListResponse<AttachmentInfo>.self).value
     }
 
     /// Streams one attachment's content (`/$value`) into `path`; returns its size in bytes.
     public func downloadAttachment(mailbox: String, messageID: String, attachmentID: String, to path: String) async throws(GraphError) -> Int {
-        let call = Call(path: "\(Self.user(mailbox))/messages/\(FormEncoding.escape(messageID))/attachments/\(FormEncoding.escape(attachmentID))/$value",
+        let call = Call(path: "\(Self.user(mailbox))/messages/\(messageID.percentEncoded)/attachments/\(attachmentID.percentEncoded)/$value",
                         sink: .file(path: path))
         return try await perform(call, mailbox: mailbox).bodyLength
     }
 
     /// Marks the message read (`PATCH {"isRead": true}`).
     public func markRead(mailbox: String, messageID: String) async throws(GraphError) {
-        _ = try await perform(Call(method: "PATCH", path: "\(Self.user(mailbox))/messages/\(FormEncoding.escape(messageID))",
+        _ = try await perform(Call(method: "PATCH", path: "\(Self.user(mailbox))/messages/\(messageID.percentEncoded)",
                                    body: Array(#"{"isRead":true}"#.utf8), contentType: "application/json"), mailbox: mailbox)
     }
 
@@ -71,9 +72,8 @@ extension GraphClient {
     /// Not repeated after a dropped connection: the move may have happened, and a second would fail.
     @discardableResult
     public func move(mailbox: String, messageID: String, to folder: String) async throws(GraphError) -> GraphMessage {
-        let body = try? JSONSerialization.data(withJSONObject: ["destinationId": folder])
-        return try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/messages/\(FormEncoding.escape(messageID))/move",
-                                      body: Array(body ?? Data()), contentType: "application/json", idempotent: false),
+        return try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/messages/\(messageID.percentEncoded)/move",
+                                      body: try encode(["destinationId": folder]), contentType: "application/json", idempotent: false),
                                  mailbox: mailbox, as: GraphMessage.self)
     }
 
@@ -81,9 +81,9 @@ extension GraphClient {
     /// Creating is safe to repeat: a second attempt finds the folder the first one made.
     public func mailFolder(named name: String, mailbox: String) async throws(GraphError) -> String {
         if let id = try await existingMailFolder(named: name, mailbox: mailbox) { return id }
-        let body = try? JSONSerialization.data(withJSONObject: ["displayName": name])
+        let body = try encode(["displayName": name])
         do {
-            return try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/mailFolders", body: Array(body ?? Data()),
+            return try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/mailFolders", body: body,
                                           contentType: "application/json"), mailbox: mailbox, as: MailFolder.self).id
         } catch .service(409, let code, let message) {
             // ErrorFolderExists: made meanwhile (by an earlier attempt whose answer was lost).
@@ -93,7 +93,7 @@ extension GraphClient {
     }
 
     private func existingMailFolder(named name: String, mailbox: String) async throws(GraphError) -> String? {
-        let filter = FormEncoding.escape("displayName eq '\(name.replacingOccurrences(of: "'", with: "''"))'")
+        let filter = "displayName eq '\(name.replacing("'", with: "''"))'".percentEncoded
         return try await perform(Call(path: "\(Self.user(mailbox))/mailFolders?$filter=\(filter)&$select=id,displayName"),
                                  mailbox: mailbox, as: ListResponse<MailFolder>.self).value.first?.id
     }

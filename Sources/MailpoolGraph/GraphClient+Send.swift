@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailpoolCurl
 
 /// Sending mail: `sendMail` with the attachments inline when they total 3 MB or less; otherwise a
@@ -30,14 +30,11 @@ extension GraphClient {
     /// must not get an Authorization header).
     func upload(_ attachment: MailAttachment, to messagePath: String, mailbox: String) async throws(GraphError) {
         struct Session: Decodable { let uploadUrl: String }
-        let request = ["AttachmentItem": ["attachmentType": "file", "name": attachment.name, "size": attachment.content.count,
-                                          "contentType": attachment.contentType, "isInline": attachment.isInline] as [String: any Sendable]]
-        guard let requestBody = try? JSONSerialization.data(withJSONObject: request) else {
-            throw .invalidResponse("cannot encode the upload session request")
-        }
+        let request = UploadSessionRequest(item: .init(name: attachment.name, size: attachment.content.count,
+                                                       contentType: attachment.contentType, isInline: attachment.isInline))
         let session = try await perform(
             Call(method: "POST", path: "\(messagePath)/attachments/createUploadSession",
-                 body: Array(requestBody), contentType: "application/json"),
+                 body: try encode(request), contentType: "application/json"),
             mailbox: mailbox, as: Session.self)
         var offset = 0
         while offset < attachment.content.count {
@@ -140,5 +137,22 @@ struct AttachmentBody: Encodable {
     enum CodingKeys: String, CodingKey {
         case odataType = "@odata.type"
         case name, contentType, contentBytes, isInline
+    }
+}
+
+/// The body of `createUploadSession`: `{"AttachmentItem": {"attachmentType": "file", …}}`.
+private struct UploadSessionRequest: Encodable {
+    struct Item: Encodable {
+        var attachmentType = "file"
+        let name: String
+        let size: Int
+        let contentType: String
+        let isInline: Bool
+    }
+
+    let item: Item
+
+    private enum CodingKeys: String, CodingKey {
+        case item = "AttachmentItem"
     }
 }

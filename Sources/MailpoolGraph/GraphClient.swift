@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Logging
+import MailpoolCore
 import MailpoolCurl
 
 /// Microsoft Graph for one app registration in one cloud. Cheap to create: the HTTP engine, the token
@@ -130,7 +132,7 @@ public struct GraphClient: Sendable {
     }
 
     /// `/users/{mailbox}`: the path prefix of a mailbox's resources.
-    static func user(_ mailbox: String) -> String { "/users/\(FormEncoding.escape(mailbox))" }
+    static func user(_ mailbox: String) -> String { "/users/\(mailbox.percentEncoded)" }
 }
 
 extension GraphError {
@@ -149,10 +151,20 @@ extension GraphError {
 }
 
 extension CurlResponse {
-    private var graphError: [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["error"] as? [String: Any]
+    /// Graph's error body: `{"error": {"code": …, "message": …}}`.
+    private struct ErrorBody: Decodable {
+        struct Detail: Decodable {
+            let code: String?
+            let message: String?
+        }
+
+        let error: Detail?
     }
 
-    var graphErrorCode: String? { graphError?["code"] as? String }
-    var graphErrorMessage: String? { graphError?["message"] as? String }
+    private var graphError: ErrorBody.Detail? {
+        (try? JSONDecoder().decode(ErrorBody.self, from: Data(body)))?.error
+    }
+
+    var graphErrorCode: String? { graphError?.code }
+    var graphErrorMessage: String? { graphError?.message }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailpoolCore
 import MailpoolCurl
 
@@ -9,7 +9,7 @@ struct TokenEndpoint: Sendable {
     let caFile: String?
 
     func requestToken(app: GraphApp, cloud: GraphCloud) async throws(GraphError) -> AccessToken {
-        let url = "\(cloud.authority)/\(FormEncoding.escape(app.tenantID))/oauth2/v2.0/token"
+        let url = "\(cloud.authority)/\(app.tenantID.percentEncoded)/oauth2/v2.0/token"
         var fields = [("client_id", app.clientID), ("scope", cloud.scope), ("grant_type", "client_credentials")]
         switch app.credential {
         case .secret(let secret):
@@ -67,7 +67,7 @@ struct TokenEndpoint: Sendable {
     }
 
     private static func aadsts(in text: String) -> Int? {
-        guard let range = text.range(of: "AADSTS") else { return nil }
+        guard let range = text.firstRange(of: "AADSTS") else { return nil }
         return Int(text[range.upperBound...].prefix { $0.isNumber })
     }
 }

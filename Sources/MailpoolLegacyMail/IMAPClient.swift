@@ -1,3 +1,4 @@
+import MailpoolCore
 import MailpoolCurl
 
 /// IMAP4 through libcurl: every command reuses the engine's connection to the server (one session).
@@ -19,7 +20,7 @@ public struct IMAPClient: Sendable {
     /// The folder's UIDVALIDITY: UIDs are stable only while it stays the same.
     public func uidValidity(_ folder: String = "INBOX") async throws(LegacyMailError) -> UInt64 {
         let reply = try await command("STATUS \(Self.quote(folder)) (UIDVALIDITY)", folder: folder)
-        guard let range = reply.range(of: "UIDVALIDITY "),
+        guard let range = reply.firstRange(of: "UIDVALIDITY "),
               let value = UInt64(reply[range.upperBound...].prefix { $0.isNumber }) else {
             throw .unexpectedReply(server: endpoint.host, detail: "no UIDVALIDITY in the STATUS reply")
         }
@@ -81,27 +82,10 @@ public struct IMAPClient: Sendable {
     }
 
     private func url(_ folder: String) -> String {
-        "\(endpoint.baseURL("imap"))/\(folder.addingPercentEncodingForPath)"
+        "\(endpoint.baseURL("imap"))/\(folder.percentEncoded)"
     }
 
     static func quote(_ folder: String) -> String {
-        "\"" + folder.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        "\"" + folder.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
     }
-}
-
-extension String {
-    /// Percent-encodes everything but unreserved characters, for a URL path segment.
-    var addingPercentEncodingForPath: String {
-        var result = ""
-        for byte in utf8 {
-            if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || "-._~".utf8.contains(byte) {
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                result += "%" + String(byte, radix: 16, uppercase: true).leftPadded(2)
-            }
-        }
-        return result
-    }
-
-    func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

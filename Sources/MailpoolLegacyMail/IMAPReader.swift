@@ -1,6 +1,7 @@
 import CCurl
 import CMailpoolShims
 import Dispatch
+import MailpoolCore
 import MailpoolCurl
 #if canImport(Glibc)
 import Glibc

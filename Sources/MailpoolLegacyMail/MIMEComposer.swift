@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailpoolCore
 
 /// Builds an RFC 5322 message for SMTP: headers (non-ASCII words encoded per RFC 2047), a text and/or

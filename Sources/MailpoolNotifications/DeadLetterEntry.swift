@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailpoolAMQP
 
 /// A dead-lettered notification as operators see it.

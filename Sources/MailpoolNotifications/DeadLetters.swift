@@ -1,5 +1,5 @@
-import Crypto
-import Foundation
+import FoundationEssentials
+import MailpoolCore
 import MailpoolAMQP
 
 /// Operator tooling for `mailpool.notifications.dead`: read through the dead letters (a ``QueuePass``,
@@ -84,9 +84,9 @@ struct DeadLetterFingerprint: Hashable {
         let identity = [delivery.properties.messageID ?? "", headers[NotificationNames.Header.deadReason]?.stringValue ?? "",
                         headers[NotificationNames.Header.deadAt]?.stringValue ?? "", "\(death ?? 0)",
                         "\(headers[NotificationNames.Header.attempts]?.intValue ?? 0)"].joined(separator: "\u{0}")
-        var hash = SHA256()
-        hash.update(data: delivery.body)
-        hash.update(data: Array(identity.utf8))
-        digest = Array(hash.finalize())
+        let hash = MessageDigest()
+        hash.update(delivery.body)
+        hash.update(identity.utf8)
+        digest = hash.finalize()
     }
 }

@@ -1,5 +1,5 @@
-import Crypto
-import Foundation
+import FoundationEssentials
+import MailpoolCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -144,21 +144,30 @@ public final class DedupeStore: Sendable {
     }
 
     private static func key(_ id: String) -> UInt128 {
-        SHA256.hash(data: Data(id.utf8)).withUnsafeBytes { $0.loadUnaligned(as: UInt128.self) }
+        MessageDigest.hash(id.utf8).withUnsafeBytes { $0.loadUnaligned(as: UInt128.self) }
     }
 
     private static func hourName(_ date: Date) -> String {
         var time = time_t(date.timeIntervalSince1970)
         var parts = tm()
         gmtime_r(&time, &parts)
-        return String(format: "%04d%02d%02d%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour)
+        func digits(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return digits(parts.tm_year + 1900, 4) + digits(parts.tm_mon + 1, 2) + digits(parts.tm_mday, 2) + digits(parts.tm_hour, 2)
     }
 
     private static func isHourName(_ name: String) -> Bool {
         name.utf8.count == 10 && name.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
-    private static func failure(_ code: Int32, _ message: String) -> CocoaError {
-        CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "\(message): \(String(cString: strerror(code)))"])
+    private static func failure(_ code: Int32, _ message: String) -> DedupeStoreError {
+        DedupeStoreError(description: "\(message): \(String(cString: strerror(code)))")
     }
+}
+
+/// The dedupe store could not write a record.
+public struct DedupeStoreError: Error, CustomStringConvertible {
+    public let description: String
 }

@@ -1,7 +1,9 @@
-import Foundation
+import FoundationEssentials
 import Logging
-import MailpoolAMQP
 import MailpoolAccounts
+import MailpoolAMQP
+import MailpoolCore
+import MailpoolPipeline
 import ServiceLifecycle
 
 /// Sends the notifications other systems enqueue on `mailpool.notifications`.

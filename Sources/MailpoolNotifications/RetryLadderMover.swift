@@ -1,6 +1,7 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import MailpoolAMQP
+import MailpoolPipeline
 import ServiceLifecycle
 
 /// Moves the notifications waiting on one step of the retry ladder back to the work queue when their

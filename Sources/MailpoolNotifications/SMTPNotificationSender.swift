@@ -1,6 +1,7 @@
 import MailpoolAccounts
 import MailpoolCurl
 import MailpoolLegacyMail
+import MailpoolPipeline
 
 /// Sends through an SMTP server (TLS required, AUTH with the account's login). SMTP offers no way to
 /// ask what was accepted, so only the dedupe record prevents a second send after a failed attempt, and

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Keeps each sender mailbox within Exchange Online's 30 messages per minute across the whole pool
 /// without any broker state per sender: each of the N workers consuming the notification queue keeps

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import Synchronization
 
@@ -22,23 +23,43 @@ public struct JSONLogHandler: LogHandler {
 
     public func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
                     function: String, line: UInt) {
-        var fields: [String: Any] = [:]
-        for (key, value) in self.metadata.merging(metadata ?? [:], uniquingKeysWith: { $1 }) { fields[key] = Self.plain(value) }
-        fields["ts"] = Date().formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon))
-        fields["level"] = level.rawValue
-        fields["logger"] = label
-        fields["msg"] = message.description
-        guard var data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
+        var fields = self.metadata.merging(metadata ?? [:], uniquingKeysWith: { $1 })
+        fields["ts"] = .string(Date().formatted(.iso8601.year().month().day().dateSeparator(.dash)
+            .time(includingFractionalSeconds: true).timeSeparator(.colon)))
+        fields["level"] = .string(level.rawValue)
+        fields["logger"] = .string(label)
+        fields["msg"] = .string(message.description)
+        guard var data = try? Self.encoder.encode(fields.mapValues(Field.init)) else { return }
         data.append(10)
-        Self.output.withLock { _ in FileHandle.standardError.write(data) }
+        Self.output.withLock { _ in
+            data.withUnsafeBytes { bytes in
+                var written = 0
+                while written < bytes.count {
+                    let count = write(STDERR_FILENO, bytes.baseAddress! + written, bytes.count - written)
+                    if count > 0 { written += count } else if count < 0 && errno == EINTR { continue } else { return }
+                }
+            }
+        }
     }
 
-    private static func plain(_ value: Logger.MetadataValue) -> Any {
-        switch value {
-        case .string(let text): text
-        case .stringConvertible(let convertible): convertible.description
-        case .array(let values): values.map(plain)
-        case .dictionary(let values): values.mapValues(plain)
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// A metadata value as JSON: strings, arrays and objects as they are.
+    private struct Field: Encodable {
+        let value: Logger.MetadataValue
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch value {
+            case .string(let text): try container.encode(text)
+            case .stringConvertible(let convertible): try container.encode(convertible.description)
+            case .array(let values): try container.encode(values.map(Field.init))
+            case .dictionary(let values): try container.encode(values.mapValues(Field.init))
+            }
         }
     }
 }

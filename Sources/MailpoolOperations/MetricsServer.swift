@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import MailpoolCore
 import Logging
 import Prometheus
 #if canImport(Glibc)
@@ -16,7 +17,6 @@ public final class MetricsServer: @unchecked Sendable {
     private let socket: Int32
     private let registry: PrometheusCollectorRegistry
     private let readiness: Readiness
-    private let thread: Thread
 
     /// Listens on `host:port` (0 lets the system choose).
     public init(host: String = "0.0.0.0", port: Int, registry: PrometheusCollectorRegistry, readiness: Readiness) throws {
@@ -43,9 +43,7 @@ public final class MetricsServer: @unchecked Sendable {
         self.port = Int(UInt16(bigEndian: actual.sin_port))
         self.registry = registry
         self.readiness = readiness
-        thread = Thread { Self.serve(socket: socket, registry: registry, readiness: readiness) }
-        thread.name = "metrics-http"
-        thread.start()
+        DedicatedThread.start(name: "metrics-http") { Self.serve(socket: socket, registry: registry, readiness: readiness) }
     }
 
     private static func serve(socket: Int32, registry: PrometheusCollectorRegistry, readiness: Readiness) {

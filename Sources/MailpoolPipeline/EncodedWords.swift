@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// RFC 2047 encoded words (`=?utf-8?B?…?=`, `=?iso-8859-1?Q?…?=`) in header text, decoded. Whitespace
 /// between two adjacent encoded words is dropped, as the RFC says; an encoded word in an unknown
@@ -41,16 +41,16 @@ enum EncodedWords {
         guard let q2 = afterCharset.firstIndex(of: "?"), afterCharset.distance(from: afterCharset.startIndex, to: q2) == 1 else { return nil }
         let encoding = afterCharset[afterCharset.startIndex].uppercased()
         let payloadStart = afterCharset.index(after: q2)
-        guard let end = afterCharset[payloadStart...].range(of: "?=") else { return nil }
+        guard let end = afterCharset[payloadStart...].firstRange(of: "?=") else { return nil }
         let payload = afterCharset[payloadStart..<end.lowerBound]
-        guard !payload.contains(" "), let stringEncoding = Self.encoding(charset) else { return nil }
+        guard !payload.contains(" ") else { return nil }
         let bytes: [UInt8]?
         switch encoding {
         case "B": bytes = Data(base64Encoded: String(payload).padded).map(Array.init)
         case "Q": bytes = quoted(payload)
         default: bytes = nil
         }
-        guard let bytes, let decoded = String(data: Data(bytes), encoding: stringEncoding) else { return nil }
+        guard let bytes, let decoded = Charset.decode(bytes, charset: charset) else { return nil }
         return (decoded, afterCharset[end.upperBound...])
     }
 
@@ -69,26 +69,6 @@ enum EncodedWords {
             }
         }
         return bytes
-    }
-
-    /// A charset name (MIME's, case-insensitive) as a Foundation encoding, for those Foundation has.
-    static func encoding(_ charset: String) -> String.Encoding? {
-        switch charset.lowercased() {
-        case "utf-8", "utf8": .utf8
-        case "us-ascii", "ascii": .utf8  // ASCII is UTF-8; lenient with the 8-bit bytes some senders put in
-        case "iso-8859-1", "latin1", "iso8859-1", "l1": .isoLatin1
-        case "iso-8859-2", "latin2": .isoLatin2
-        case "windows-1250", "cp1250": .windowsCP1250
-        case "windows-1251", "cp1251": .windowsCP1251
-        case "windows-1252", "cp1252": .windowsCP1252
-        case "windows-1253", "cp1253": .windowsCP1253
-        case "windows-1254", "cp1254": .windowsCP1254
-        case "iso-2022-jp": .iso2022JP
-        case "shift_jis", "shift-jis", "sjis": .shiftJIS
-        case "euc-jp": .japaneseEUC
-        case "utf-16": .utf16
-        default: nil
-        }
     }
 }
 

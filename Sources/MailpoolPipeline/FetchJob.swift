@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A request to read one mailbox, published by the poller (or by a worker, to continue a large batch).
 public struct FetchJob: Codable, Sendable, Equatable {

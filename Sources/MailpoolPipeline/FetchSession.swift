@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailpoolAccounts
 
 /// What a ``MailboxFetcher`` works with for one batch: the account, the store, and the worker's hooks

@@ -1,7 +1,8 @@
-import Foundation
+import FoundationEssentials
 import Logging
-import MailpoolAMQP
 import MailpoolAccounts
+import MailpoolAMQP
+import MailpoolCore
 import ServiceLifecycle
 import Synchronization
 

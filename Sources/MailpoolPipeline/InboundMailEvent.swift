@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What downstream systems receive for each inbound message (exchange `mailpool.inbound`, routing key
 /// `inbound.<account-slug>`, AMQP `message_id` = ``dedupeKey``). Schema:

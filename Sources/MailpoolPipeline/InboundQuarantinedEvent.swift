@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Published when a message that kept failing is set aside (exchange `mailpool.inbound`, routing key
 /// `quarantined.<account-slug>`, AMQP type `InboundQuarantined`, `message_id` = ``dedupeKey``), so

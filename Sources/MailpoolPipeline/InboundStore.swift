@@ -1,5 +1,4 @@
-import Crypto
-import Foundation
+import FoundationEssentials
 import MailpoolCore
 #if canImport(Glibc)
 import Glibc
@@ -41,7 +40,7 @@ public struct InboundStore: Sendable {
     /// Moves a finished download into place; returns its path relative to the root, size and SHA-256.
     public func commit(_ incoming: String, accountSlug: String, dedupeKey: String) throws -> (path: String, size: Int, sha256: String) {
         let (size, digest) = try Self.digest(of: incoming)
-        let key = SHA256.hash(data: Data(dedupeKey.utf8)).hexString
+        let key = MessageDigest.hash(dedupeKey.utf8).hexString
         let directory = "\(accountSlug)/\(key.prefix(2))"
         try FileManager.default.createDirectory(atPath: "\(root)/\(directory)", withIntermediateDirectories: true)
         let relative = "\(directory)/\(key).eml"
@@ -77,12 +76,11 @@ public struct InboundStore: Sendable {
     }
 
     static func digest(of path: String) throws -> (Int, String) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw StoreError.failed("cannot read \(path)") }
-        defer { try? handle.close() }
-        var hasher = SHA256()
+        guard let file = FileReader(path: path) else { throw StoreError.failed("cannot read \(path)") }
+        let hasher = MessageDigest()
         var size = 0
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hasher.update(data: chunk)
+        while case let chunk = try file.read(upTo: 1 << 20), !chunk.isEmpty {
+            hasher.update(chunk)
             size += chunk.count
         }
         return (size, hasher.finalize().hexString)

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import MailpoolCore
 
 /// A structured MIME header value, `type/subtype; name=value; …` (Content-Type, Content-Disposition):
 /// the value lower-cased, and the parameters by lower-cased name, unquoted, with RFC 2231's
@@ -10,12 +11,12 @@ struct MIMEHeaderValue {
 
     init(_ text: String) {
         let segments = Self.segments(text)
-        value = segments.first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        value = segments.first.map { $0.trimmingWhitespace.lowercased() } ?? ""
         var sections: [String: [(index: Int, extended: Bool, text: String)]] = [:]
         for segment in segments.dropFirst() {
             guard let equals = segment.firstIndex(of: "=") else { continue }
-            var name = segment[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-            let text = Self.unquote(segment[segment.index(after: equals)...].trimmingCharacters(in: .whitespaces))
+            var name = segment[..<equals].trimmingWhitespace.lowercased()
+            let text = Self.unquote(segment[segment.index(after: equals)...].trimmingWhitespace)
             let extended = name.hasSuffix("*")
             if extended { name.removeLast() }
             var index = 0
@@ -49,8 +50,7 @@ struct MIMEHeaderValue {
             }
             bytes += percentDecoded(text)
         }
-        let encoding = EncodedWords.encoding(charset) ?? .utf8
-        return String(data: Data(bytes), encoding: encoding) ?? String(decoding: bytes, as: UTF8.self)
+        return Charset.decode(bytes, charset: charset) ?? String(decoding: bytes, as: UTF8.self)
     }
 
     private static func percentDecoded(_ text: Substring) -> [UInt8] {

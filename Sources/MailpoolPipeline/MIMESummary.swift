@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailpoolCore
 
 /// What an InboundMail event needs from a stored MIME message: subject, addresses, date, Message-ID,
@@ -26,7 +26,7 @@ public struct MIMESummary: Sendable, Equatable {
         to = headers["to"].map(AddressList.parse) ?? []
         cc = headers["cc"].map(AddressList.parse) ?? []
         subject = headers["subject"].map(EncodedWords.decode) ?? ""
-        messageID = headers["message-id"].map { $0.trimmingCharacters(in: .whitespaces) }
+        messageID = headers["message-id"].map { $0.trimmingWhitespace }
         date = headers["date"].flatMap(RFC5322Date.parse).map(Date.init(timeIntervalSince1970:))
         let type = MIMEHeaderValue(headers["content-type"] ?? "text/plain")
         if type.value.hasPrefix("multipart/"), let boundary = type.parameters["boundary"] {
@@ -63,7 +63,7 @@ public struct MIMESummary: Sendable, Equatable {
                     stack.append((Array(("--" + nested).utf8), type.value == "multipart/digest"))
                 } else {
                     pending = (headers, defaultType)
-                    part = PartSize(encoding: headers["content-transfer-encoding"]?.trimmingCharacters(in: .whitespaces).lowercased() ?? "")
+                    part = PartSize(encoding: headers["content-transfer-encoding"]?.trimmingWhitespace.lowercased() ?? "")
                 }
             } else if stack.isEmpty {
                 return  // the epilogue
@@ -98,7 +98,7 @@ public struct MIMESummary: Sendable, Equatable {
             if let first = line.first, first == " " || first == "\t" {
                 if let name = last { fields[name]! += line }
             } else if let colon = line.firstIndex(of: ":") {
-                let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+                let name = line[..<colon].trimmingWhitespace.lowercased()
                 if fields[name] == nil {
                     fields[name] = String(line[line.index(after: colon)...].drop { $0 == " " || $0 == "\t" })
                     last = name
@@ -107,7 +107,7 @@ public struct MIMESummary: Sendable, Equatable {
                 }
             }
         }
-        return fields.mapValues { $0.trimmingCharacters(in: .whitespaces) }
+        return fields.mapValues { $0.trimmingWhitespace }
     }
 }
 
@@ -167,14 +167,14 @@ private struct PartSize {
 
 /// Reads a file line by line (CRLF or LF, the break removed) through a 64 KB buffer.
 struct LineReader {
-    private let handle: FileHandle
+    private let file: FileReader
     private var buffer: [UInt8] = []
     private var position = 0
     private var atEnd = false
 
     init(path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw StoreError.failed("cannot read \(path)") }
-        self.handle = handle
+        guard let file = FileReader(path: path) else { throw StoreError.failed("cannot read \(path)") }
+        self.file = file
     }
 
     mutating func next() -> [UInt8]? {
@@ -194,8 +194,8 @@ struct LineReader {
             }
             buffer.removeFirst(position)
             position = 0
-            let chunk = (try? handle.read(upToCount: 1 << 16)) ?? nil
-            if let chunk, !chunk.isEmpty { buffer.append(contentsOf: chunk) } else { atEnd = true }
+            let chunk = (try? file.read(upTo: 1 << 16)) ?? []
+            if chunk.isEmpty { atEnd = true } else { buffer.append(contentsOf: chunk) }
         }
     }
 }

@@ -1,5 +1,5 @@
-import Crypto
-import Foundation
+import FoundationEssentials
+import Glibc
 import MailpoolCore
 
 /// How often each message failed, which were set aside, and which were delivered but not yet settled,
@@ -52,6 +52,6 @@ struct MessageAttempts: Sendable {
     }
 
     private func path(_ directory: String, _ dedupeKey: String) -> String {
-        "\(root)/\(directory)/\(SHA256.hash(data: Data(dedupeKey.utf8)).hexString)"
+        "\(root)/\(directory)/\(MessageDigest.hash(dedupeKey.utf8).hexString)"
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MailpoolAMQP
 
 /// The leading poller's view of the pool, kept in memory and written to `mailpool.poller.state` before

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import MailpoolAccounts
+import MailpoolCurl
 import MailpoolGraph
 import MailpoolPipeline
 

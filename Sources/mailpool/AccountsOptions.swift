@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import MailpoolAccounts
 
 /// The accounts file option shared by the subcommands that need accounts.

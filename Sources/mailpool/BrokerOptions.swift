@@ -1,7 +1,8 @@
 import ArgumentParser
-import Foundation
-import MailpoolAMQP
+import FoundationEssentials
 import MailpoolAccounts
+import MailpoolAMQP
+import MailpoolCore
 
 /// Broker options shared by every subcommand that talks to RabbitMQ.
 struct BrokerOptions: ParsableArguments {

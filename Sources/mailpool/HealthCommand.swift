@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import MailpoolCore
 import MailpoolCurl
 
 /// `mailpool health`: asks a long-running process on this host whether it is ready (or alive), for
@@ -19,7 +20,7 @@ struct HealthCommand: AsyncParsableCommand {
         defer { engine.shutdown() }
         let url = "http://127.0.0.1:\(port)/health/\(live ? "live" : "ready")"
         let response = try? await engine.perform(HTTPRequest(url: url, timeout: 5))
-        let body = response.map { String(decoding: $0.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "no answer"
+        let body = response.map { String(decoding: $0.body, as: UTF8.self).trimmingWhitespace } ?? "no answer"
         print("\(url): \(response.map { "\($0.status)" } ?? "-") \(body)")
         guard response?.status == 200 else { throw ExitCode(1) }
     }

@@ -1,9 +1,10 @@
-import Foundation
+import FoundationEssentials
 import Logging
-import MailpoolAMQP
 import MailpoolAccounts
+import MailpoolAMQP
 import MailpoolOperations
 import ServiceLifecycle
+import UnixSignals
 
 /// What the poller and the workers share around their services: logs, metrics and health (ready once
 /// the accounts are valid, the broker connected and the topology declared), and a graceful stop on

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import MailpoolCore
 import MailpoolCurl
 
 /// The few RabbitMQ management API reads `mailpool status` needs (queues with unacked counts and
@@ -35,11 +36,11 @@ struct ManagementAPI {
     }
 
     func queues() async throws -> [Queue] {
-        try await get("/api/queues/\(escaped(vhost))", as: [Queue].self)
+        try await get("/api/queues/\(vhost.percentEncoded)", as: [Queue].self)
     }
 
     func queue(_ name: String) async throws -> Queue {
-        try await get("/api/queues/\(escaped(vhost))/\(escaped(name))", as: Queue.self)
+        try await get("/api/queues/\(vhost.percentEncoded)/\(name.percentEncoded)", as: Queue.self)
     }
 
     func connections() async throws -> [Connection] {
@@ -52,10 +53,6 @@ struct ManagementAPI {
             throw ManagementError(message: "the management API answered \(response.status) for \(path)")
         }
         return try JSONDecoder().decode(type, from: Data(response.body))
-    }
-
-    private func escaped(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
     }
 }
 

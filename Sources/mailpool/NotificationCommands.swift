@@ -1,8 +1,10 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Logging
-import MailpoolAMQP
 import MailpoolAccounts
+import MailpoolAMQP
+import MailpoolCore
+import MailpoolCurl
 import MailpoolGraph
 import MailpoolNotifications
 import MailpoolPipeline
@@ -37,7 +39,7 @@ struct NotifyCommand: AsyncParsableCommand {
         var attachments: [NotificationRequest.Attachment] = []
         for path in attach {
             guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
-            attachments.append(.init(name: (path as NSString).lastPathComponent, contentType: Self.contentType(of: path),
+            attachments.append(.init(name: URL(filePath: path).lastPathComponent, contentType: Self.contentType(of: path),
                                      contentBase64: data.base64EncodedString()))
         }
         let fields = Dictionary(correlation.compactMap { pair -> (String, String)? in
@@ -69,7 +71,7 @@ struct NotifyCommand: AsyncParsableCommand {
     }
 
     static func contentType(of path: String) -> String {
-        switch (path as NSString).pathExtension.lowercased() {
+        switch URL(filePath: path).pathExtension.lowercased() {
         case "pdf": "application/pdf"
         case "txt": "text/plain"
         case "csv": "text/csv"
@@ -119,7 +121,7 @@ struct NotificationWorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let delays = retryLadder.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        let delays = retryLadder.split(separator: ",").compactMap { Double($0.trimmingWhitespace) }
         guard !delays.isEmpty, delays.allSatisfy({ $0 > 0 }) else { throw ValidationError("--retry-ladder needs positive numbers") }
         guard dedupeHours > 0 else { throw ValidationError("--dedupe-hours must be positive") }
         let context = GraphContext(pacing: requestQuota > 0 ? RequestPacing(requestsPerWindow: requestQuota) : nil,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import MailpoolAMQP
+import MailpoolCurl
 import MailpoolGraph
 import MailpoolPipeline
 import ServiceLifecycle

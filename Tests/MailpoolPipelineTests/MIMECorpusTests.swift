@@ -121,4 +121,19 @@ import Testing
         #expect(ours.attachments.map(\.size) == [6, 18])
         #expect(ours.attachments.map { Reference.Attachment(name: $0.name, contentType: $0.contentType ?? "", size: $0.size) } == theirs.attachments)
     }
+
+    /// Encoded words in charsets beyond UTF-8 and Latin-1 (Cyrillic, Chinese, Japanese) decode as
+    /// Python decodes them: the executable converts them with glibc's iconv.
+    @Test func encodedWordsInCyrillicChineseAndJapaneseCharsets() async throws {
+        let subject = "=?koi8-r?Q?=F0=D2=C9=D7=C5=D4?= =?windows-1251?Q?_=EC=E8=F0?= =?gb2312?B?xOO6ww==?= "
+            + "=?iso-2022-jp?B?GyRCRnxLXBsoQg==?= =?big5?B?u0/GVw==?="
+        let message = "From: a@x.example\r\nSubject: \(subject)\r\nContent-Type: text/plain\r\n\r\nbody\r\n"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("charsets-\(UUID().uuidString).eml").path
+        try message.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let reference = try JSONDecoder().decode([String: Reference].self, from: try await python([path])).values.first
+        let theirs = try #require(reference)
+        let ours = try MIMESummary(file: path)
+        #expect(ours.subject == "Привет мир你好日本臺灣" && ours.subject == theirs.subject, "Python: \(theirs.subject)")
+    }
 }

@@ -168,6 +168,17 @@ import Glibc
         #expect(help.output.firstMatch(of: /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-/) == nil, "a random id in the help")
     }
 
+    /// The worker's memory budget rests on this: the executable loads `FoundationEssentials` and
+    /// neither Foundation, CoreFoundation nor ICU (about 6 MB of each worker's resident memory).
+    @Test func theExecutableLinksNeitherFoundationNorICU() async throws {
+        let libraries = try await run("/usr/bin/ldd", MailpoolProcess.executable.path)
+        #expect(libraries.status == 0, "\(libraries.output)")
+        let foundation = libraries.output.split(separator: "\n").filter {
+            $0.contains("libFoundation.so") || $0.contains("libFoundationInternationalization") || $0.contains("ICU")
+        }
+        #expect(foundation.isEmpty, "\(foundation)")
+    }
+
     private func run(_ arguments: String...) async throws -> (status: Int32, output: String) {
         try #require(FileManager.default.isExecutableFile(atPath: arguments[0]), "\(arguments[0]) is missing: install Debian's prometheus")
         return try await runProgram(URL(fileURLWithPath: arguments[0]), Array(arguments.dropFirst()), mergingErrors: true)

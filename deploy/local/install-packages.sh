@@ -6,6 +6,7 @@ packages=(
   rabbitmq-server        # the broker the tests and the quick start run against
   librabbitmq-dev        # rabbitmq-c 0.11, the AMQP client library
   libcurl4-openssl-dev   # libcurl, for HTTP (Graph), IMAP, POP3 and SMTP
+  libssl-dev             # OpenSSL's libcrypto (libcurl's TLS library): digests and the RS256 client assertion
   pkg-config
   dovecot-imapd          # IMAP4 server the legacy-protocol tests run against
   dovecot-pop3d          # POP3 server likewise
