@@ -1,3 +1,6 @@
+// Swift Testing is on the module path only when tests are built; `swift build -c release` builds this
+// target too (it is a plain target, so that every test target can share it), and gets the rest of it.
+#if canImport(Testing)
 import Testing
 
 /// Waits until `condition` holds, checking every 50 ms, for at most `seconds`; past that, records
@@ -16,3 +19,4 @@ public func eventually(within seconds: Double, _ message: @autoclosure () -> Str
         try await Task.sleep(for: .milliseconds(50))
     }
 }
+#endif
