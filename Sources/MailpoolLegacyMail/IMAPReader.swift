@@ -34,7 +34,7 @@ public final class IMAPReader: @unchecked Sendable {
                                              1, "EXAMINE \(IMAPClient.quote(folder))", Int(connectTimeout * 1000),
                                              Int(stallTimeout * 1000), &code, &error, error.count)
             guard let reader else {
-                return .failure(LegacyMailError(CurlError(code: Int(code.rawValue), message: String(cString: error), host: server),
+                return .failure(LegacyMailError(CurlError(code: Int(code.rawValue), message: error.textUpToNUL, host: server),
                                                 command: "EXAMINE", upload: false))
             }
             return .success(IMAPReader(reader: reader, server: server))
@@ -55,7 +55,7 @@ public final class IMAPReader: @unchecked Sendable {
             var error = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE))
             let code = mp_imap_reader_peek(self.reader, uid, fd, &size, &error, error.count)
             guard code == CURLE_OK, fsync(fd) == 0 else {
-                let message = code == CURLE_OK ? "fsync failed: \(String(cString: strerror(errno)))" : String(cString: error)
+                let message = code == CURLE_OK ? "fsync failed: \(String(cString: strerror(errno)))" : error.textUpToNUL
                 return .failure(LegacyMailError(CurlError(code: Int(code == CURLE_OK ? CURLE_WRITE_ERROR.rawValue : code.rawValue),
                                                           message: message, host: server),
                                                 command: "UID FETCH \(uid)", upload: false))
@@ -89,5 +89,12 @@ extension DispatchQueue {
         await withCheckedContinuation { continuation in
             async { continuation.resume(returning: work()) }
         }
+    }
+}
+
+private extension Array where Element == CChar {
+    /// The text libcurl wrote into this error buffer, up to its terminating NUL.
+    var textUpToNUL: String {
+        String(decoding: prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

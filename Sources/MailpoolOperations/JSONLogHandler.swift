@@ -21,14 +21,16 @@ public struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
-                    function: String, line: UInt) {
-        var fields = self.metadata.merging(metadata ?? [:], uniquingKeysWith: { $1 })
+    public func log(event: LogEvent) {
+        var fields = metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 })
+        if let error = event.error {
+            fields["error"] = .string("\(error)")
+        }
         fields["ts"] = .string(Date().formatted(.iso8601.year().month().day().dateSeparator(.dash)
             .time(includingFractionalSeconds: true).timeSeparator(.colon)))
-        fields["level"] = .string(level.rawValue)
+        fields["level"] = .string(event.level.rawValue)
         fields["logger"] = .string(label)
-        fields["msg"] = .string(message.description)
+        fields["msg"] = .string(event.message.description)
         guard var data = try? Self.encoder.encode(fields.mapValues(Field.init)) else { return }
         data.append(10)
         Self.output.withLock { _ in

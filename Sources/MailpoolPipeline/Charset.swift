@@ -5,7 +5,8 @@ import Glibc
 /// EUC-JP, GB2312, Big5, KOI8-R …), without linking ICU into the executable.
 enum Charset {
     /// `bytes` in `charset` (case-insensitive) as text; nil when the charset is unknown or the bytes
-    /// are not valid in it. US-ASCII is read as UTF-8, lenient with the 8-bit bytes some senders put in.
+    /// are not valid in it. US-ASCII is read as UTF-8, so that the UTF-8 some senders put in a part
+    /// labelled ASCII is kept.
     static func decode(_ bytes: [UInt8], charset: String) -> String? {
         let name = charset.lowercased()
         if name == "utf-8" || name == "utf8" || name == "us-ascii" || name == "ascii" {

@@ -32,8 +32,10 @@ struct MessageAttempts: Sendable {
     /// Records that the message's event was confirmed by the broker. Until the message is settled,
     /// its next reading settles it without publishing the event again: a settle that failed (a move
     /// answered 503, or 504 without having moved) must not turn into a second event.
+    /// A mark that cannot be written (a full disk) costs at most a second event for the message, which
+    /// events allow (they are published at least once, with the same dedupe key).
     func markDelivered(_ dedupeKey: String) {
-        FileManager.default.createFile(atPath: path(".delivered", dedupeKey), contents: nil)
+        _ = FileManager.default.createFile(atPath: path(".delivered", dedupeKey), contents: nil)
     }
 
     func isDelivered(_ dedupeKey: String) -> Bool {
@@ -41,9 +43,10 @@ struct MessageAttempts: Sendable {
     }
 
     /// Marks the message set aside and forgets its failures. POP3, which leaves a set-aside message
-    /// where it is, skips it by this mark; for the others it records what was done.
+    /// where it is, skips it by this mark; for the others it records what was done. A mark that cannot
+    /// be written leaves a POP3 message to be tried, and set aside, once more.
     func markQuarantined(_ dedupeKey: String) {
-        FileManager.default.createFile(atPath: path(".quarantined", dedupeKey), contents: nil)
+        _ = FileManager.default.createFile(atPath: path(".quarantined", dedupeKey), contents: nil)
         clear(dedupeKey)
     }
 
