@@ -11,6 +11,27 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 
+configuration=${MAILPOOL_CONFIGURATION:-release}
+case $configuration in
+  release) flags=(-c release --static-swift-stdlib) ;;
+  debug) flags=(--static-swift-stdlib) ;;
+  *) echo "MAILPOOL_CONFIGURATION is release or debug, not $configuration" >&2; exit 2 ;;
+esac
+# What the image is built from: the sources, Package.swift and the Dockerfile as they are in the
+# working tree (committed, changed or new), and the configuration. An image labelled with the same
+# fingerprint is already this build (the test command's chaos suite after its container run), so it
+# is kept instead of relinking both executables and building it again.
+fingerprint=$( { git rev-parse HEAD:Sources HEAD:Package.swift HEAD:deploy/Dockerfile
+                 git diff HEAD -- Sources Package.swift deploy/Dockerfile
+                 git ls-files --others --exclude-standard -z -- Sources | xargs -0r sha256sum
+                 echo "$configuration"; } | sha256sum | cut -c1-32) || fingerprint=none   # not a git checkout
+size() { podman image inspect --format '{{.Size}}' localhost/mailpool:local | awk '{printf "%.1f MB", $1 / 1e6}'; }
+if [ "$fingerprint" != none ] &&
+   [ "$(podman image inspect --format '{{index .Labels "mailpool.fingerprint"}}' localhost/mailpool:local 2>/dev/null)" = "$fingerprint" ]; then
+  echo "localhost/mailpool:local ($configuration build): $(size), already built from these sources"
+  exit 0
+fi
+
 if ! podman image exists localhost/debian:bookworm; then
   root=$(mktemp -d)
   debootstrap --variant=minbase bookworm "$root" >"$root.log" 2>&1 || { tail -20 "$root.log"; exit 1; }
@@ -24,12 +45,6 @@ if ! podman image exists localhost/debian:bookworm; then
   rm -rf "$root" "$root.log"
 fi
 
-configuration=${MAILPOOL_CONFIGURATION:-release}
-case $configuration in
-  release) flags=(-c release --static-swift-stdlib) ;;
-  debug) flags=(--static-swift-stdlib) ;;
-  *) echo "MAILPOOL_CONFIGURATION is release or debug, not $configuration" >&2; exit 2 ;;
-esac
 # An executable's own module is compiled differently for a static Swift runtime (its objects name the
 # static libraries to link), and SwiftPM does not notice a debug build switching between the two: the
 # objects of those two modules go before the static link and after it, so each link compiles its own.
@@ -43,5 +58,5 @@ forget_executables
 strip "$context/mailpool" "$context/mailpool-sandbox"
 podman build --quiet --format docker --runtime runc --network host --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
   --build-arg BINARIES=prebuilt --build-arg RUNTIME_BASE=localhost/debian:bookworm \
-  -f deploy/Dockerfile -t localhost/mailpool:local "$context" >/dev/null
-echo "localhost/mailpool:local ($configuration build): $(podman image inspect --format '{{.Size}}' localhost/mailpool:local | awk '{printf "%.1f MB", $1 / 1e6}')"
+  --label "mailpool.fingerprint=$fingerprint" -f deploy/Dockerfile -t localhost/mailpool:local "$context" >/dev/null
+echo "localhost/mailpool:local ($configuration build): $(size)"
