@@ -91,7 +91,8 @@ trap cleanup EXIT
 # The sandbox's tenant and the accounts that use it (plain HTTP on loopback, which mailpool allows).
 python3 deploy/local/poolcheck.py configure "$work" "$sandbox" --mailboxes "$mailboxes" --sender "$sender" \
   --secret '{"env": "CHAOS_GRAPH_SECRET"}'
-export CHAOS_GRAPH_SECRET='sandbox-secret-value~current'   # the sandbox's, not a real one
+CHAOS_GRAPH_SECRET=$(cat deploy/compose/secrets/graph-client-secret)   # the sandbox's, not a real one
+export CHAOS_GRAPH_SECRET
 export MAILPOOL_ACCOUNTS=$work/accounts.json MAILPOOL_LOG_FORMAT=json
 # Containers see $work at its own path: the accounts, and the store and dedupe records they share.
 mkdir -p "$work/store" "$work/dedupe"

@@ -59,7 +59,7 @@ python3 deploy/local/poolcheck.py configure "$work" "$sandbox" --mailboxes "$mai
   --secret '{"file": "/run/secrets/graph-client-secret"}'
 chmod 644 "$work/seed.json" "$work/accounts.json"
 printf guest | podman secret create mailpool-amqp-password - >/dev/null
-printf 'sandbox-secret-value~current' | podman secret create mailpool-graph-secret - >/dev/null   # the sandbox's, not a real one
+podman secret create mailpool-graph-secret deploy/compose/secrets/graph-client-secret >/dev/null   # the sandbox's, not a real one
 podman volume create mailpool-store >/dev/null
 podman volume create mailpool-dedupe >/dev/null
 

@@ -27,6 +27,7 @@ already complete counts as moving); it prints the seconds that took.
 """
 import argparse
 import json
+import pathlib
 import subprocess
 import sys
 import time
@@ -49,7 +50,8 @@ def http(method, url, body=None):
 
 
 TENANT, CLIENT = "8f2c1d9e-4b7a-4c3e-9d21-5a6b7c8d9e0f", "3c9e2a71-6d54-4f08-b1a3-2e7f9c0d4b65"
-SANDBOX_SECRET = "sandbox-secret-value~current"   # the sandbox's, not a real one
+# The sandbox's client secret (not a real one), from the file the compose file and the scripts share.
+SANDBOX_SECRET = (pathlib.Path(__file__).resolve().parent.parent / "compose/secrets/graph-client-secret").read_text().strip()
 
 
 def configure(args):

@@ -28,7 +28,7 @@ pids+=($!)
 for _ in $(seq 1 50); do curl -sf "$sandbox/_sandbox/stats" >/dev/null && break; sleep 0.2; done
 
 export MAILPOOL_ACCOUNTS=deploy/local/quickstart-accounts.json
-export QUICKSTART_GRAPH_SECRET='sandbox-secret-value~current'   # the sandbox seed's secret, not a real one
+export QUICKSTART_GRAPH_SECRET=$(cat deploy/compose/secrets/graph-client-secret)   # the sandbox seed's secret, not a real one
 $mailpool accounts list
 $mailpool accounts test "Quick start" --inbound
 $mailpool accounts test "Quick start" --outbound
