@@ -48,6 +48,9 @@ fi
 # An executable's own module is compiled differently for a static Swift runtime (its objects name the
 # static libraries to link), and SwiftPM does not notice a debug build switching between the two: the
 # objects of those two modules go before the static link and after it, so each link compiles its own.
+# Run `swift build` after changing sources and before a debug image: a changed module compiled first
+# by the static link keeps objects that break the next shared link (`cannot find -lCoreFoundation`;
+# delete the objects that name it). The test command builds shared first.
 forget_executables() { [ "$configuration" = release ] || rm -f .build/debug/mailpool.build/*.o .build/debug/mailpool_sandbox.build/*.o; }
 forget_executables
 for product in mailpool mailpool-sandbox; do swift build "${flags[@]}" --product "$product"; done
