@@ -6,12 +6,7 @@ import Glibc
 /// parsed with the C library (thread-safe and cheap, unlike creating a DateFormatter per message).
 public enum RFC5322Date {
     public static func string(secondsSince1970 seconds: Double) -> String {
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        var buffer = [CChar](repeating: 0, count: 64)
-        let length = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S +0000", &parts)
-        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        UTCTime.format("%a, %d %b %Y %H:%M:%S +0000", secondsSince1970: seconds)
     }
 
     /// Seconds since 1970 for a `Date:` header value, in RFC 5322's form and its obsolete ones: the day

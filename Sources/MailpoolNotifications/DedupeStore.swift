@@ -148,14 +148,7 @@ public final class DedupeStore: Sendable {
     }
 
     private static func hourName(_ date: Date) -> String {
-        var time = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        func digits(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return digits(parts.tm_year + 1900, 4) + digits(parts.tm_mon + 1, 2) + digits(parts.tm_mday, 2) + digits(parts.tm_hour, 2)
+        UTCTime.format("%Y%m%d%H", secondsSince1970: date.timeIntervalSince1970)
     }
 
     private static func isHourName(_ name: String) -> Bool {
