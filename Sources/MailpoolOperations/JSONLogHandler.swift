@@ -23,9 +23,6 @@ public struct JSONLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var fields = metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 })
-        if let error = event.error {
-            fields["error"] = .string("\(error)")
-        }
         fields["ts"] = .string(Date().formatted(.iso8601.year().month().day().dateSeparator(.dash)
             .time(includingFractionalSeconds: true).timeSeparator(.colon)))
         fields["level"] = .string(event.level.rawValue)
