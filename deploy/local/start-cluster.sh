@@ -8,6 +8,10 @@
 # through the three (quorum queues get a member on every node) and each quorum queue's members are
 # printed. Idempotent: nodes already running are kept.
 #
+# MAILPOOL_NET_TICKTIME (default 60, Erlang's) and MAILPOOL_PARTITION_HANDLING (default pause_minority)
+# set a node's configuration when it is started; README (A 3-node cluster on this machine) gives what
+# other values did to the chaos suite, and why the defaults stay.
+#
 #   start-cluster.sh              start (or complete) the cluster
 #   start-cluster.sh stop         stop the three nodes
 #   start-cluster.sh stop-node N  stop node N (the Erlang VM), as a crash would but cleanly
@@ -56,7 +60,8 @@ listeners.tcp.default = 5672
 listeners.ssl = none
 # guest may connect from the bridge: a throw-away cluster reachable only from this machine
 loopback_users = none
-cluster_partition_handling = pause_minority
+cluster_partition_handling = ${MAILPOOL_PARTITION_HANDLING:-pause_minority}
+net_ticktime = ${MAILPOOL_NET_TICKTIME:-60}
 raft.wal_max_size_bytes = 67108864
 CONF
     echo "[rabbitmq_management,rabbitmq_prometheus]." >"$dir/enabled_plugins"
