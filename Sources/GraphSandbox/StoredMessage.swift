@@ -62,6 +62,6 @@ public struct EmailAddress: Codable, Sendable, Equatable {
 enum SandboxID {
     /// An opaque Graph-looking ID.
     static func make(_ prefix: String = "AAMkAGI2") -> String {
-        prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        prefix + UUID().uuidString.lowercased().filter { $0 != "-" }
     }
 }

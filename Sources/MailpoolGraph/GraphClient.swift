@@ -138,8 +138,9 @@ public struct GraphClient: Sendable {
 extension GraphError {
     /// Maps a Graph error response (`{"error":{"code":…,"message":…}}`).
     init(response: CurlResponse, mailbox: String) {
-        let code = response.graphErrorCode ?? "HTTP\(response.status)"
-        let message = response.graphErrorMessage ?? ""
+        let detail = response.graphError
+        let code = detail?.code ?? "HTTP\(response.status)"
+        let message = detail?.message ?? ""
         switch (response.status, code) {
         case (_, "ErrorInvalidUser"): self = .invalidMailbox(mailbox: mailbox)
         case (_, "MailboxNotEnabledForRESTAPI"): self = .mailboxNotEnabled(mailbox: mailbox)
@@ -152,7 +153,7 @@ extension GraphError {
 
 extension CurlResponse {
     /// Graph's error body: `{"error": {"code": …, "message": …}}`.
-    private struct ErrorBody: Decodable {
+    struct ErrorBody: Decodable {
         struct Detail: Decodable {
             let code: String?
             let message: String?
@@ -161,10 +162,10 @@ extension CurlResponse {
         let error: Detail?
     }
 
-    private var graphError: ErrorBody.Detail? {
+    /// The body's `error`, decoded on each call: read it once where both fields are needed.
+    var graphError: ErrorBody.Detail? {
         (try? JSONDecoder().decode(ErrorBody.self, from: Data(body)))?.error
     }
 
     var graphErrorCode: String? { graphError?.code }
-    var graphErrorMessage: String? { graphError?.message }
 }

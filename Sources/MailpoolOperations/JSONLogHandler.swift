@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import Logging
+import MailpoolCore
 import Synchronization
 
 /// Writes each log record as one JSON object on a line of standard error, for log collectors:
@@ -31,13 +32,8 @@ public struct JSONLogHandler: LogHandler {
         guard var data = try? Self.encoder.encode(fields.mapValues(Field.init)) else { return }
         data.append(10)
         Self.output.withLock { _ in
-            data.withUnsafeBytes { bytes in
-                var written = 0
-                while written < bytes.count {
-                    let count = write(STDERR_FILENO, bytes.baseAddress! + written, bytes.count - written)
-                    if count > 0 { written += count } else if count < 0 && errno == EINTR { continue } else { return }
-                }
-            }
+            // A log line that standard error refuses is dropped: there is nowhere else to say so.
+            _ = data.withUnsafeBytes { bytes in writeAll(bytes) { write(STDERR_FILENO, $0, $1) } }
         }
     }
 

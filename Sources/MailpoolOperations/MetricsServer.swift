@@ -86,12 +86,9 @@ public final class MetricsServer: @unchecked Sendable {
     private static func send(_ client: Int32, status: String, contentType: String = "text/plain; charset=utf-8", body: [UInt8]) {
         let head = "HTTP/1.1 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
         for bytes in [Array(head.utf8), body] {
-            var offset = 0
-            while offset < bytes.count {
-                let sent = bytes[offset...].withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                guard sent > 0 else { return }
-                offset += sent
-            }
+            // A scraper that went away takes no more: the response is dropped with the connection.
+            let sent = bytes.withUnsafeBytes { bytes in writeAll(bytes) { Glibc.send(client, $0, $1, Int32(MSG_NOSIGNAL)) } }
+            guard sent else { return }
         }
     }
 

@@ -30,6 +30,25 @@ import Testing
         await fixture.stop()
     }
 
+    /// The sandbox writes its JSON itself: a subject with every character JSON escapes, slashes and
+    /// non-ASCII text must read back as it was seeded, through the client's JSON decoder.
+    @Test func jsonEscapesReadBackUnchanged() async throws {
+        let fixture = try await SandboxFixture()
+        let subject = "Quote \" backslash \\ slash / tab \t newline \n bell \u{7} Größe 証明書 🧪"
+        struct Seed: Encodable {
+            let subject: String
+            var to = ["coa@contoso.example"]
+        }
+        let seed = try JSONEncoder().encode(Seed(subject: subject))
+        let created = try await fixture.context.engine.perform(HTTPRequest(
+            method: "POST", url: "\(fixture.running.baseURL)/_sandbox/mailboxes/coa@contoso.example/messages",
+            headers: [("Content-Type", "application/json")], body: Array(seed), caFile: fixture.context.caFile))
+        #expect(created.status == 201)
+        let page = try await fixture.client().unreadInboxMessages(mailbox: SandboxFixture.mailbox)
+        #expect(page.messages.map(\.subject) == [subject])
+        await fixture.stop()
+    }
+
     @Test func sendRateLimitAnswers429WithRetryAfter() async throws {
         let fixture = try await SandboxFixture(retry: GraphRetryPolicy(maxAttempts: 1))
         await fixture.sandbox.setLimits(SandboxLimits(enabled: true, messagesSentPerMinute: 3))
