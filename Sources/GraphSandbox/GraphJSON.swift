@@ -110,8 +110,8 @@ extension GraphFailure {
     var response: Response {
         var response = GraphJSON.response(
             ["error": ["code": code, "message": message,
-                       "innerError": ["date": GraphJSON.timestamp(Date()), "request-id": UUID().uuidString.lowercased(),
-                                      "client-request-id": UUID().uuidString.lowercased()]]],
+                       "innerError": ["date": GraphJSON.timestamp(Date()), "request-id": SandboxID.guid(),
+                                      "client-request-id": SandboxID.guid()]]],
             status: HTTPResponse.Status(code: status))
         if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
@@ -121,8 +121,8 @@ extension GraphFailure {
 extension TokenFailure {
     /// Entra's error body: `error`, `error_description` (with trace lines), `error_codes`, ids, `error_uri`.
     var response: Response {
-        let trace = UUID().uuidString.lowercased()
-        let correlation = UUID().uuidString.lowercased()
+        let trace = SandboxID.guid()
+        let correlation = SandboxID.guid()
         let now = GraphJSON.timestamp(Date())
         return GraphJSON.response([
             "error": error,

@@ -19,7 +19,7 @@ enum MIMEBuilder {
             header("Content-Type", "\(bodyType); charset=utf-8")
             return Array((out + "\r\n" + message.body.content + "\r\n").utf8)
         }
-        let boundary = "sandbox-" + UUID().uuidString
+        let boundary = "sandbox-" + SandboxID.guid()
         header("Content-Type", "multipart/mixed; boundary=\"\(boundary)\"")
         out += "\r\n--\(boundary)\r\nContent-Type: \(bodyType); charset=utf-8\r\n\r\n\(message.body.content)\r\n"
         var bytes = Array(out.utf8)

@@ -40,7 +40,7 @@ struct SandboxMiddleware: RouterMiddleware {
                 break
             }
         }
-        response.headers[.requestID] = UUID().uuidString.lowercased()
+        response.headers[.requestID] = SandboxID.guid()
         await state.record(route: route, status: response.status.code)
         return response
     }

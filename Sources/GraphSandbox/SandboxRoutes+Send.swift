@@ -58,7 +58,7 @@ extension SandboxRoutes {
                     contentType: item.contentType ?? "application/octet-stream", isInline: item.isInline ?? false, size: item.size)
                 return GraphJSON.response([
                     "@odata.context": "\(Self.base(of: request))/v1.0/$metadata#microsoft.graph.uploadSession",
-                    "uploadUrl": "\(Self.base(of: request))/_upload/\(session.id)?authtoken=\(UUID().uuidString.lowercased())",
+                    "uploadUrl": "\(Self.base(of: request))/_upload/\(session.id)?authtoken=\(SandboxID.guid())",
                     "expirationDateTime": GraphJSON.timestamp(Date(timeIntervalSince1970: session.expires)),
                     "nextExpectedRanges": ["0-"],
                 ], status: .created)

@@ -135,7 +135,7 @@ extension SandboxState {
             toRecipients: seed.to.map { EmailAddress(address: $0) }, ccRecipients: [], bccRecipients: [], replyTo: [],
             importance: "normal", body: (seed.bodyContentType ?? "text", seed.body ?? ""),
             receivedDateTime: seed.receivedDateTime ?? Date(),
-            internetMessageID: "<\(UUID().uuidString.lowercased())@sandbox.mailpool>",
+            internetMessageID: "<\(SandboxID.guid())@sandbox.mailpool>",
             attachments: attachments, changeSequence: mailboxes[key]!.nextSequence(), mime: ByteBuffer())
         message.mime = ByteBuffer(bytes: seed.mime ?? MIMEBuilder.build(message))
         message.mimeFailureStatus = seed.mimeFailureStatus

@@ -77,7 +77,7 @@ extension SandboxState {
                              isInline: Bool, size: Int) throws(GraphFailure) -> (id: String, expires: Double) {
         guard try message(mailbox: key, id: messageID).isDraft else { throw .badRequest("Not a draft.") }
         guard size > 0, size <= 150 * 1024 * 1024 else { throw .badRequest("Attachment size must be 1 byte to 150 MB.") }
-        let id = UUID().uuidString.lowercased()
+        let id = SandboxID.guid()
         let expires = Date().timeIntervalSince1970 + 6 * 3600
         uploadSessions[id] = UploadSession(mailbox: key, messageID: messageID, name: name, contentType: contentType,
                                            isInline: isInline, size: size, expires: expires)
@@ -136,7 +136,7 @@ extension SandboxState {
             ccRecipients: try addresses(json.ccRecipients), bccRecipients: try addresses(json.bccRecipients),
             replyTo: try addresses(json.replyTo), importance: json.importance ?? "normal",
             body: (json.body?.contentType ?? "text", json.body?.content ?? ""), receivedDateTime: Date(),
-            internetMessageID: "<\(UUID().uuidString.lowercased())@sandbox.mailpool>", attachments: attachments,
+            internetMessageID: "<\(SandboxID.guid())@sandbox.mailpool>", attachments: attachments,
             changeSequence: 0, mime: ByteBuffer())
         for property in json.singleValueExtendedProperties ?? [] { message.extendedProperties[property.id] = property.value }
         return message

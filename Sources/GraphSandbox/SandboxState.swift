@@ -76,7 +76,7 @@ actor SandboxState {
             throw .missingParameter("client_assertion' or 'client_secret")
         }
         guard !app.disabled else { throw .disabled(client) }
-        let token = "sandbox." + UUID().uuidString + UUID().uuidString
+        let token = "sandbox." + SandboxID.guid() + SandboxID.guid()
         tokens[token] = IssuedToken(tenantID: tenant, clientID: client,
                                     expires: Date().addingTimeInterval(Double(seed.tokenLifetimeSeconds)))
         counters.tokensIssued += 1
