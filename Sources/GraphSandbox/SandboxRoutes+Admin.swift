@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import MailpoolCore
 
 /// `/_sandbox/...`: seeding mail, reading back what was sent and the counters, faults and limits.
 extension SandboxRoutes {
@@ -68,7 +69,7 @@ extension SandboxRoutes {
     }
 
     static func address(_ context: SandboxContext) -> String {
-        (context.parameters.get("address").map { $0.removingPercentEncoding ?? $0 } ?? "").lowercased()
+        (context.parameters.get("address").map { $0.percentDecoded ?? $0 } ?? "").lowercased()
     }
 
     static func encoded<T: Encodable>(_ value: T) -> Response {

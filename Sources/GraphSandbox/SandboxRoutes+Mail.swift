@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import MailpoolCore
 
 /// Reading and changing mail: list with `$filter`/`$select`/`$top`/`$skip` paging, delta, a folder's
 /// counts, `$value` MIME, attachments, mark read (PATCH) and move.
@@ -227,7 +228,7 @@ extension SandboxRoutes {
     }
 
     static func id(_ context: SandboxContext) -> String {
-        context.parameters.get("id").map { $0.removingPercentEncoding ?? $0 } ?? ""
+        context.parameters.get("id").map { $0.percentDecoded ?? $0 } ?? ""
     }
 
     static func selection(_ select: Substring?) -> Set<String>? {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import MailpoolCore
 
 /// `POST /{tenant}/oauth2/v2.0/token`: the client-credentials grant.
 extension SandboxRoutes {
@@ -32,7 +33,7 @@ extension SandboxRoutes {
         for pair in body.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ s: Substring) -> String {
-                s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
+                String(s.map { $0 == "+" ? " " : $0 }).percentDecoded ?? String(s)
             }
             fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
         }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import MailpoolCore
 
 /// The sandbox's HTTP surface. Graph routes (`/v1.0/...`) authenticate the bearer token, resolve the
 /// mailbox, check permissions and limits, then run; the token route and admin routes stand apart.
@@ -17,17 +18,13 @@ struct SandboxRoutes: Sendable {
     /// Runs a Graph handler for the mailbox in the `:user` path parameter.
     func graph(_ request: Request, _ context: SandboxContext, permission: String, isSend: Bool = false,
                _ handler: (String) async throws(GraphFailure) -> Response) async -> Response {
-        let user = context.parameters.get("user").map { $0.removingPercentEncoding ?? $0 } ?? ""
+        let user = context.parameters.get("user").map { $0.percentDecoded ?? $0 } ?? ""
         let bearer = request.headers[.authorization].flatMap { header -> String? in
             header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)) : nil
         }
         do throws(GraphFailure) {
-            let (usage, mailbox) = try await state.authorize(bearer: bearer, user: user, permission: permission)
-            if let refusal = await state.admit(usage: usage, isSend: isSend) { return refusal.response }
-            let faults = await state.faults
-            if faults.slowRate > 0, Double.random(in: 0..<1) < faults.slowRate {
-                try? await Task.sleep(for: .milliseconds(faults.slowMilliseconds))
-            }
+            let (usage, mailbox, pause) = try await state.begin(bearer: bearer, user: user, permission: permission, isSend: isSend)
+            if let pause { try? await Task.sleep(for: .milliseconds(pause)) }
             do {
                 let response = try await handler(mailbox)
                 await state.release(usage: usage)

@@ -3,6 +3,18 @@ import Foundation
 /// Exchange Online's per-mailbox limits for one app: concurrent requests, requests per ten minutes,
 /// messages sent per minute. Enforced only when ``SandboxLimits/enabled``.
 extension SandboxState {
+    /// A Graph request's start, in one step on the actor (each step is a hop, and requests queue for
+    /// it): authorizes the token for the mailbox, admits the request under the limits (a refusal is
+    /// thrown), and draws whether the faults make it slow. Returns the usage key to release when done,
+    /// the mailbox, and the slow response's pause in milliseconds.
+    func begin(bearer: String?, user: String, permission: String, isSend: Bool) throws(GraphFailure)
+        -> (usage: String, mailbox: String, pause: Int?) {
+        let (usage, mailbox) = try authorize(bearer: bearer, user: user, permission: permission)
+        if let refusal = admit(usage: usage, isSend: isSend) { throw refusal }
+        let slow = faults.slowRate > 0 && Double.random(in: 0..<1) < faults.slowRate
+        return (usage, mailbox, slow ? faults.slowMilliseconds : nil)
+    }
+
     /// Admits a request or says why not (429 with `Retry-After`). Admitted requests must be released.
     func admit(usage key: String, isSend: Bool) -> GraphFailure? {
         let limits = seed.limits
