@@ -4,20 +4,22 @@ import Metrics
 /// `POST messages/{id}/move`), never a message ID or a mailbox.
 enum GraphMetrics {
     /// Path segments that name a kind of resource or action; any other segment is an ID.
-    private static let resources: Set<String> = [
+    private static let resources: Set<Substring> = [
         "messages", "$value", "attachments", "move", "send", "sendMail", "mailFolders", "delta", "createUploadSession", "users",
     ]
 
     /// The last three segments of the path after the mailbox, IDs replaced by `{id}`:
-    /// `/users/a@b/messages/AAMk…/move` → `POST messages/{id}/move`.
+    /// `/users/a@b/messages/AAMk…/move` → `POST messages/{id}/move`. (Works on substrings: once a
+    /// String per segment, a 150-character message ID among them, it was 3 % of the worker's CPU.)
     static func operation(method: String, path: String) -> String {
-        var named: [String] = []
-        for segment in (path.split(separator: "?").first ?? "").split(separator: "/").reversed() {
+        let end = path.utf8.firstIndex(of: UInt8(ascii: "?")) ?? path.endIndex
+        var named: [Substring] = []  // last segment first
+        for segment in path[..<end].split(separator: "/").reversed() {
             guard segment != "users", named.count < 3 else { break }
-            named.insert(resources.contains(String(segment)) ? String(segment) : "{id}", at: 0)
+            named.append(resources.contains(segment) ? segment : "{id}")
         }
-        while named.first == "{id}" { named.removeFirst() }
-        return "\(method) \(named.joined(separator: "/"))"
+        while named.last == "{id}" { named.removeLast() }
+        return method + " " + named.reversed().joined(separator: "/")
     }
 
     static func request(method: String, path: String, status: Int) {

@@ -64,6 +64,10 @@ import Glibc
             #expect(metrics.contains(name), "\(name) missing from /metrics")
         }
         #expect(!metrics.contains("buyer@customer.example") && !metrics.contains("ops-0"), "a recipient or an ID in a label")
+        // Graph operations are labelled by kind, IDs replaced: the draft, then its send.
+        for operation in ["POST messages", "POST messages/{id}/send"] {
+            #expect(metrics.contains("operation=\"\(operation)\""), "no Graph requests labelled \(operation)")
+        }
 
         await worker.stop()
         #expect(try await runProgram(MailpoolProcess.executable, ["health", "--port", "\(port)", "--live"]).status != 0)
