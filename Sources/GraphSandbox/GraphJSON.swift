@@ -51,7 +51,7 @@ enum GraphJSON {
     /// routes build them; slashes are not escaped, as Graph writes them. (Foundation's JSONSerialization
     /// bridged each dictionary to an NSDictionary: a third of the sandbox's CPU under
     /// `mailpool-bench notifications`.)
-    static func write(_ value: Any, into bytes: inout [UInt8]) {
+    private static func write(_ value: Any, into bytes: inout [UInt8]) {
         switch value {
         case let text as String:
             write(string: text, into: &bytes)

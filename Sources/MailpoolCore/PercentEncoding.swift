@@ -17,9 +17,7 @@ extension StringProtocol {
         }
         return String(decoding: result, as: UTF8.self)
     }
-}
 
-extension StringProtocol {
     /// The text with its `%XX` escapes decoded; nil when an escape is malformed or the bytes are not
     /// UTF-8, as Foundation's `removingPercentEncoding` (which goes through NSString).
     public var percentDecoded: String? {
