@@ -17,13 +17,18 @@ public struct Poller: Service {
         public var standbyRetry: Double
         /// How long a job chain may stay out before its mailbox is polled again anyway (a lost job).
         public var leaseSeconds: Double
+        /// How long, after taking the lead, the chains the previous leader left out may still report
+        /// before their mailboxes are polled again (their jobs may never have been published).
+        public var takeoverGraceSeconds: Double
         /// Job publishes awaiting their confirms at once.
         public var publishWindow: Int
 
-        public init(tick: Double = 1, standbyRetry: Double = 1, leaseSeconds: Double = 30 * 60, publishWindow: Int = 256) {
+        public init(tick: Double = 1, standbyRetry: Double = 1, leaseSeconds: Double = 30 * 60, takeoverGraceSeconds: Double = 30,
+                    publishWindow: Int = 256) {
             self.tick = tick
             self.standbyRetry = standbyRetry
             self.leaseSeconds = leaseSeconds
+            self.takeoverGraceSeconds = takeoverGraceSeconds
             self.publishWindow = publishWindow
         }
     }
@@ -55,7 +60,9 @@ public struct Poller: Service {
             do {
                 if leader == nil {
                     leader = try await PollerLeader.takeOver(
-                        connection: connection, options: .init(leaseSeconds: options.leaseSeconds, publishWindow: options.publishWindow),
+                        connection: connection,
+                        options: .init(leaseSeconds: options.leaseSeconds, takeoverGraceSeconds: options.takeoverGraceSeconds,
+                                       publishWindow: options.publishWindow),
                         logger: logger)
                 }
                 catalog.reloadIfChanged()

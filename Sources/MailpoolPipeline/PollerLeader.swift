@@ -14,7 +14,9 @@ import Synchronization
 /// is in the latest state; a report, the only thing that frees a mailbox, is acked only once a state
 /// without the job is confirmed, so a leader that dies before that leaves the report to its
 /// successor, which starts from the latest state. A chain out longer than the lease (its job
-/// dead-lettered, or its report lost) is forgotten, which bounds how long a lost job blocks a mailbox.
+/// dead-lettered, or its report lost) is forgotten, which bounds how long a lost job blocks a mailbox;
+/// a successor gives the chains it inherits only the takeover grace, since their jobs may never have
+/// been published.
 ///
 /// The state queue is a classic queue on one broker node (a replicated queue would keep every state
 /// written until its log is compacted: hundreds of MB at 10,000 mailboxes). While that node is down the
@@ -25,6 +27,8 @@ import Synchronization
 final class PollerLeader: Sendable {
     struct Options: Sendable {
         var leaseSeconds: Double
+        /// How long the chains a previous leader left out may still report (``PollerState/inherit(grace:lease:now:)``).
+        var takeoverGraceSeconds: Double
         /// Job publishes awaiting their confirms at once.
         var publishWindow: Int
     }
@@ -59,7 +63,7 @@ final class PollerLeader: Sendable {
 
     /// Becomes the leader: reads the latest state (leaving it in place) and starts taking reports.
     static func takeOver(connection: AMQPConnection, options: Options, logger: Logger) async throws -> PollerLeader {
-        let state: PollerState
+        var state: PollerState
         do {
             state = try await PollerState.read(from: connection) ?? PollerState()
         } catch let error as PollerState.Unreadable {
@@ -70,6 +74,7 @@ final class PollerLeader: Sendable {
                            metadata: ["error": "\(text)"])
             state = PollerState()
         }
+        state.inherit(grace: options.takeoverGraceSeconds, lease: options.leaseSeconds, now: Date())
         logger.info("this poller leads now", metadata: ["jobs_out": "\(state.outstanding.count)", "resting": "\(state.restingUntil.count)"])
         return try await PollerLeader(connection: connection, state: state, options: options, logger: logger)
     }
@@ -96,7 +101,8 @@ final class PollerLeader: Sendable {
             let expired = state.expire(lease: options.leaseSeconds, now: now)
             if !expired.isEmpty {
                 changed = true
-                logger.warning("fetch jobs out longer than the lease are taken as lost", metadata: ["mailboxes": "\(expired.count)"])
+                logger.warning("fetch jobs out past their lease (or past the takeover grace, when a previous leader issued them) are taken as lost",
+                               metadata: ["mailboxes": "\(expired.count)"])
             }
             var jobs: [FetchJob] = []
             nextDue.withLock { nextDue in

@@ -61,6 +61,18 @@ public struct PollerState: Equatable, Sendable {
         return true
     }
 
+    /// Gives the chains a previous leader left out `grace` seconds from `now` for their reports; then
+    /// ``expire(lease:now:)`` takes them as lost. A leader can die after writing a state and before
+    /// publishing the jobs it lists, and those mailboxes would otherwise wait out the whole lease. A job
+    /// that was published and still runs after the grace is doubled once: the fetch workers' mailbox
+    /// lock keeps the double from reading beside it.
+    mutating func inherit(grace: Double, lease: Double, now: Date) {
+        let expiresAfterGrace = now.addingTimeInterval(grace - lease)
+        for (mailbox, entry) in outstanding where entry.issuedAt > expiresAfterGrace {
+            outstanding[mailbox]?.issuedAt = expiresAfterGrace
+        }
+    }
+
     /// Forgets chains out longer than `lease` (their job was lost: dead-lettered, or its report was)
     /// and rests that are over. Returns the mailboxes whose chain expired.
     mutating func expire(lease: Double, now: Date) -> [String] {

@@ -15,15 +15,18 @@ struct PollerCommand: AsyncParsableCommand {
     @OptionGroup var operations: OperationsOptions
     @Option(help: "Seconds a mailbox's job may stay out before it is taken as lost and the mailbox polled again.")
     var lease = 1800.0
+    @Option(help: "Seconds a poller that takes the lead waits for the reports of the jobs its predecessor left out before it polls those mailboxes again.")
+    var takeoverGrace = 30.0
 
     func validate() throws {
         guard lease > 0 else { throw ValidationError("--lease must be positive") }
+        guard takeoverGrace > 0, takeoverGrace <= lease else { throw ValidationError("--takeover-grace must be positive and at most --lease") }
     }
 
     func run() async throws {
         try await LongRunningProcess(name: "poller", operations: operations, accounts: accounts, broker: broker,
                                      topology: PipelineTopology.inbound).run { connection, catalog in
-            [Poller(connection: connection, catalog: catalog, options: .init(leaseSeconds: lease))]
+            [Poller(connection: connection, catalog: catalog, options: .init(leaseSeconds: lease, takeoverGraceSeconds: takeoverGrace))]
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GraphSandbox
+import MailpoolAMQP
 import MailpoolPipeline
 import MailpoolTestSupport
 import Testing
@@ -104,6 +105,28 @@ import Testing
         try await fixture.sandbox.seed(SeedMessage(subject: "after", to: [mailbox]), to: mailbox)
         try await eventually(within: 120, "the standby did not take over") { events.count == 2 }
         #expect(ContinuousClock.now - killed < .seconds(45), "the standby took over, but slowly")
+        await fixture.stop()
+    }
+
+    /// A leader that dies after writing a tick's state and before publishing that tick's jobs leaves
+    /// mailboxes marked out with no job. The next leader gives such a chain the takeover grace (5 s
+    /// here), not the lease (30 minutes): the mailbox is polled again and its mail ingested.
+    @Test func aChainWrittenButNeverPublishedHoldsItsMailboxOnlyForTheTakeoverGrace() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 1)
+        let mailbox = fixture.mailboxes[0]
+        let connection = try await fixture.connect("test-state")
+        try await connection.declare(PipelineTopology.inbound)
+        let issued = Int64(Date().timeIntervalSince1970 * 1000)
+        let state = "mailpool-poller-state 1\no \(mailbox.lowercased()) never-published \(issued)\n"  // PollerState's format
+        try await connection.publish(OutgoingMessage(exchange: "", routingKey: PipelineNames.pollerStateQueue, body: Array(state.utf8),
+                                                     properties: AMQPProperties(type: "PollerState")))
+        let events = try await fixture.collectEvents()
+        try await fixture.startWorker()
+        try await fixture.sandbox.seed(SeedMessage(subject: "waiting", to: [mailbox]), to: mailbox)
+        let started = ContinuousClock.now
+        try await fixture.startPoller()
+        try await eventually(within: 120, "the mailbox waited for the lease") { events.count == 1 }
+        #expect(ContinuousClock.now - started >= .seconds(4), "polled before the grace was over: the state was not taken in")
         await fixture.stop()
     }
 }

@@ -88,7 +88,7 @@ final class PipelineFixture: @unchecked Sendable {
 
     func startPoller(environment: [String: String] = [:]) async throws {
         let poller = Poller(connection: try await connect("test-poller"), catalog: try catalog(environment: environment),
-                            options: .init(tick: 0.2, standbyRetry: 0.2))
+                            options: .init(tick: 0.2, standbyRetry: 0.2, takeoverGraceSeconds: 5))
         start(poller)
     }
 
