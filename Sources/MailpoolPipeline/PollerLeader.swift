@@ -14,9 +14,11 @@ import Synchronization
 /// is in the latest state; a report, the only thing that frees a mailbox, is acked only once a state
 /// without the job is confirmed, so a leader that dies before that leaves the report to its
 /// successor, which starts from the latest state. A chain out longer than the lease (its job
-/// dead-lettered, or its report lost) is forgotten, which bounds how long a lost job blocks a mailbox;
-/// a successor gives the chains it inherits only the takeover grace, since their jobs may never have
-/// been published.
+/// dead-lettered, or its report lost) is forgotten, which bounds how long a lost job blocks a mailbox.
+/// A successor gives the chains it inherits only the takeover grace: a leader can die after writing a
+/// state and before publishing the jobs it lists, and those mailboxes would otherwise wait out the
+/// lease. A job that was published and still runs after the grace is doubled once; the fetch workers'
+/// mailbox lock keeps the double from reading beside it.
 ///
 /// The state queue is a classic queue on one broker node (a replicated queue would keep every state
 /// written until its log is compacted: hundreds of MB at 10,000 mailboxes). While that node is down the
@@ -27,7 +29,7 @@ import Synchronization
 final class PollerLeader: Sendable {
     struct Options: Sendable {
         var leaseSeconds: Double
-        /// How long the chains a previous leader left out may still report (``PollerState/inherit(grace:lease:now:)``).
+        /// How long the chains a previous leader left out may still report.
         var takeoverGraceSeconds: Double
         /// Job publishes awaiting their confirms at once.
         var publishWindow: Int
@@ -45,12 +47,15 @@ final class PollerLeader: Sendable {
     private let intake: Task<Void, Never>
     /// Whether the last state written was taken by the broker (for logging the changes only).
     private let stateStored = Atomic<Bool>(true)
+    /// The chains out when this poller took the lead (mailbox → chain ID), forgotten at `until` if still out.
+    private let inherited: Mutex<(chains: [String: String], until: Date)?>
 
     private init(connection: AMQPConnection, state: PollerState, options: Options, logger: Logger) async throws {
         self.connection = connection
         self.options = options
         self.logger = logger
         self.state = Mutex(state)
+        inherited = Mutex((state.outstanding.mapValues(\.chainID), Date().addingTimeInterval(options.takeoverGraceSeconds)))
         let reports = try await connection.consume(queue: PipelineNames.fetchReportsQueue, prefetch: 1000)
         self.reports = reports
         let received = self.received
@@ -63,7 +68,7 @@ final class PollerLeader: Sendable {
 
     /// Becomes the leader: reads the latest state (leaving it in place) and starts taking reports.
     static func takeOver(connection: AMQPConnection, options: Options, logger: Logger) async throws -> PollerLeader {
-        var state: PollerState
+        let state: PollerState
         do {
             state = try await PollerState.read(from: connection) ?? PollerState()
         } catch let error as PollerState.Unreadable {
@@ -74,7 +79,6 @@ final class PollerLeader: Sendable {
                            metadata: ["error": "\(text)"])
             state = PollerState()
         }
-        state.inherit(grace: options.takeoverGraceSeconds, lease: options.leaseSeconds, now: Date())
         logger.info("this poller leads now", metadata: ["jobs_out": "\(state.outstanding.count)", "resting": "\(state.restingUntil.count)"])
         return try await PollerLeader(connection: connection, state: state, options: options, logger: logger)
     }
@@ -98,7 +102,13 @@ final class PollerLeader: Sendable {
                     state.apply(report, now: now)
                 }
             }
-            let expired = state.expire(lease: options.leaseSeconds, now: now)
+            var expired = state.expire(lease: options.leaseSeconds, now: now)
+            let graceOver = inherited.withLock { value -> [String: String]? in
+                guard let current = value, now >= current.until else { return nil }
+                value = nil
+                return current.chains
+            }
+            if let graceOver { expired += state.forget(graceOver) }
             if !expired.isEmpty {
                 changed = true
                 logger.warning("fetch jobs out past their lease (or past the takeover grace, when a previous leader issued them) are taken as lost",

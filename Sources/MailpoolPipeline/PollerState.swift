@@ -61,16 +61,12 @@ public struct PollerState: Equatable, Sendable {
         return true
     }
 
-    /// Gives the chains a previous leader left out `grace` seconds from `now` for their reports; then
-    /// ``expire(lease:now:)`` takes them as lost. A leader can die after writing a state and before
-    /// publishing the jobs it lists, and those mailboxes would otherwise wait out the whole lease. A job
-    /// that was published and still runs after the grace is doubled once: the fetch workers' mailbox
-    /// lock keeps the double from reading beside it.
-    mutating func inherit(grace: Double, lease: Double, now: Date) {
-        let expiresAfterGrace = now.addingTimeInterval(grace - lease)
-        for (mailbox, entry) in outstanding where entry.issuedAt > expiresAfterGrace {
-            outstanding[mailbox]?.issuedAt = expiresAfterGrace
-        }
+    /// Forgets those of `chains` (mailbox → chain ID) that are still out, and returns their mailboxes:
+    /// chains a previous leader left out, once the takeover grace is over (see ``PollerLeader``).
+    mutating func forget(_ chains: [String: String]) -> [String] {
+        let lost = chains.filter { outstanding[$0.key]?.chainID == $0.value }.map(\.key)
+        for mailbox in lost { outstanding[mailbox] = nil }
+        return lost
     }
 
     /// Forgets chains out longer than `lease` (their job was lost: dead-lettered, or its report was)
