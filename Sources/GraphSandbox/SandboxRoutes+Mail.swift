@@ -274,14 +274,9 @@ struct DeltaToken {
 
     static func deltaToken(_ watermark: Int) -> String { seal("d.\(watermark)") }
 
-    private static func seal(_ text: String) -> String {
-        Data(text.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-    }
+    private static func seal(_ text: String) -> String { Base64URL.encode(Data(text.utf8)) }
 
     private static func open(_ token: String) -> String {
-        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        Base64URL.decode(token).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 }
