@@ -104,12 +104,7 @@ import Testing
         PNG
         --b--
         """.replacingOccurrences(of: "\n", with: "\r\n")
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("headers-\(UUID().uuidString).eml").path
-        try message.write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let reference = try JSONDecoder().decode([String: Reference].self, from: try await python([path])).values.first
-        let theirs = try #require(reference)
-        let ours = try MIMESummary(file: path)
+        let (ours, theirs) = try await summaries(of: message)
         #expect(ours.subject == "Certificate of analysis – lot 42 done" && ours.subject == theirs.subject)
         #expect(ours.from?.name == "José Pérez" && ours.from?.address == "jose@vendor.example")
         #expect(ours.to.map(\.name) == ["Doe, John", "Joël", nil] && ours.to.map(\.address) == ["john@contoso.example", "joel@contoso.example", "plain@contoso.example"])
@@ -128,12 +123,16 @@ import Testing
         let subject = "=?koi8-r?Q?=F0=D2=C9=D7=C5=D4?= =?windows-1251?Q?_=EC=E8=F0?= =?gb2312?B?xOO6ww==?= "
             + "=?iso-2022-jp?B?GyRCRnxLXBsoQg==?= =?big5?B?u0/GVw==?="
         let message = "From: a@x.example\r\nSubject: \(subject)\r\nContent-Type: text/plain\r\n\r\nbody\r\n"
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("charsets-\(UUID().uuidString).eml").path
+        let (ours, theirs) = try await summaries(of: message)
+        #expect(ours.subject == "Привет мир你好日本臺灣" && ours.subject == theirs.subject, "Python: \(theirs.subject)")
+    }
+
+    /// `message` summarised by mailpool and by Python's parser, from one file.
+    private func summaries(of message: String) async throws -> (ours: MIMESummary, theirs: Reference) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("message-\(UUID().uuidString).eml").path
         try message.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let reference = try JSONDecoder().decode([String: Reference].self, from: try await python([path])).values.first
-        let theirs = try #require(reference)
-        let ours = try MIMESummary(file: path)
-        #expect(ours.subject == "Привет мир你好日本臺灣" && ours.subject == theirs.subject, "Python: \(theirs.subject)")
+        return (try MIMESummary(file: path), try #require(reference))
     }
 }
