@@ -91,10 +91,3 @@ extension DispatchQueue {
         }
     }
 }
-
-private extension Array where Element == CChar {
-    /// The text libcurl wrote into this error buffer, up to its terminating NUL.
-    var textUpToNUL: String {
-        String(decoding: prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-}

@@ -40,8 +40,7 @@ public final class DedupeStore: Sendable {
         self.peerInterval = peerInterval
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
-        let name = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            .filter { $0.isLetter || $0.isNumber || $0 == "-" }
+        let name = host.textUpToNUL.filter { $0.isLetter || $0.isNumber || $0 == "-" }
         writer = "\(name.isEmpty ? "worker" : name)-\(getpid())-\(UInt32.random(in: .min ... .max))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         state.withLock { state in
