@@ -230,7 +230,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["MIMECorpus/python_summary.py"]),
-        .testTarget(name: "MailpoolGraphTests", dependencies: ["MailpoolGraph", "GraphSandbox", "MailpoolCurl", "MailpoolTestSupport"]),
+        .testTarget(name: "MailpoolGraphTests", dependencies: ["MailpoolGraph", "GraphSandbox", "MailpoolCurl", "MailpoolCore", "MailpoolTestSupport"]),
     ]
 )
 

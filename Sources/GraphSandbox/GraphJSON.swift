@@ -40,60 +40,35 @@ enum GraphJSON {
     }
 
     static func response(_ object: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(1024)
-        write(object, into: &bytes)
+        var json = JSONWriter(capacity: 1024)
+        write(object, into: &json)
         return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: json.bytes)))
     }
 
     /// Writes `value` as JSON: a tree of `[String: Any]`, arrays, strings, integers and Booleans, as these
-    /// routes build them; slashes are not escaped, as Graph writes them. (Foundation's JSONSerialization
-    /// bridged each dictionary to an NSDictionary: a third of the sandbox's CPU under
-    /// `mailpool-bench notifications`.)
-    private static func write(_ value: Any, into bytes: inout [UInt8]) {
+    /// routes build them. (Foundation's JSONSerialization bridged each dictionary to an NSDictionary: a
+    /// third of the sandbox's CPU under `mailpool-bench notifications`.)
+    private static func write(_ value: Any, into json: inout JSONWriter) {
         switch value {
         case let text as String:
-            write(string: text, into: &bytes)
+            json.string(text)
         case let flag as Bool:
-            bytes += (flag ? "true" : "false").utf8
+            json.bool(flag)
         case let number as Int:
-            bytes += String(number).utf8
+            json.int(number)
         case let object as [String: Any]:
-            bytes.append(UInt8(ascii: "{"))
-            for (index, (key, member)) in object.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                write(string: key, into: &bytes)
-                bytes.append(UInt8(ascii: ":"))
-                write(member, into: &bytes)
+            json.object { json in
+                for (key, member) in object {
+                    json.key(key)
+                    write(member, into: &json)
+                }
             }
-            bytes.append(UInt8(ascii: "}"))
         case let array as [Any]:
-            bytes.append(UInt8(ascii: "["))
-            for (index, element) in array.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                write(element, into: &bytes)
-            }
-            bytes.append(UInt8(ascii: "]"))
+            json.array(array) { json, element in write(element, into: &json) }
         default:
             preconditionFailure("the sandbox has no JSON for \(type(of: value))")
         }
-    }
-
-    /// A JSON string: `"` and `\` escaped, control characters as `\u00XX`, everything else as UTF-8.
-    private static func write(string: String, into bytes: inout [UInt8]) {
-        bytes.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                bytes += [UInt8(ascii: "\\"), byte]
-            case ..<0x20:
-                bytes += "\\u00\([byte].hexString)".utf8
-            default:
-                bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
     }
 
     static func timestamp(_ date: Date) -> String {

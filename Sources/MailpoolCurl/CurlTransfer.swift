@@ -3,7 +3,6 @@ import CMailpoolShims
 #if canImport(Glibc)
 import Glibc
 #endif
-import MailpoolCore
 
 /// One request in flight on the engine's thread: the easy handle, the memory libcurl points into, and
 /// what has arrived so far. Created and used only on the engine's thread.
@@ -146,12 +145,13 @@ final class CurlTransfer {
     }
 
     private func receiveHeader(_ bytes: UnsafeRawBufferPointer) {
-        let line = String(decoding: bytes, as: UTF8.self).trimming(\.isNewline)
-        if line.hasPrefix("HTTP/") {
+        var line = bytes[...]
+        while let last = line.last, last == UInt8(ascii: "\r") || last == UInt8(ascii: "\n") { line.removeLast() }
+        if line.starts(with: "HTTP/".utf8) {
             headers.removeAll()  // a new response (after 100 Continue or a redirect)
-        } else if let colon = line.firstIndex(of: ":") {
-            let value = line[line.index(after: colon)...].drop { $0 == " " }
-            headers.append((String(line[..<colon]), String(value)))
+        } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+            let value = line[(colon + 1)...].drop { $0 == UInt8(ascii: " ") }
+            headers.append((String(decoding: line[..<colon], as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
     }
 
@@ -191,10 +191,14 @@ final class CurlTransfer {
         return count
     }
 
+    /// The URL's host (and port), without user information: `https://u@graph.example:8443/v1.0` →
+    /// `graph.example:8443`. (On UTF-8: through Characters it cost 2 % of the notification worker.)
     static func host(of url: String) -> String {
-        guard let schemeEnd = url.firstRange(of: "://") else { return "?" }
-        let rest = url[schemeEnd.upperBound...]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" }
-        return String(authority.split(separator: "@").last ?? authority)
+        let bytes = url.utf8
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), bytes[colon...].starts(with: "://".utf8) else { return "?" }
+        let rest = bytes[bytes.index(colon, offsetBy: 3)...]
+        let authority = rest.prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") }
+        let host = authority.lastIndex(of: UInt8(ascii: "@")).map { authority[authority.index(after: $0)...] } ?? authority
+        return String(Substring(host))
     }
 }

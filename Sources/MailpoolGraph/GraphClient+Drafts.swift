@@ -45,16 +45,18 @@ extension GraphClient {
     public func createDraft(from mailbox: String, _ mail: OutgoingMail, onlyIf: (@Sendable () -> Bool)? = nil) async throws(GraphError) -> String {
         struct Created: Decodable { let id: String }  // Graph answers the whole message; only its ID is needed
         let inline = mail.attachments.reduce(0) { $0 + $1.content.count } <= Self.inlineAttachmentLimit
-        let draft = try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/messages",
-                                           body: try encode(MessageBody(mail, attachments: inline ? mail.attachments : [])),
+        var body = JSONWriter(capacity: inline ? mail.estimatedJSONSize : mail.body.utf8.count + 1024)
+        mail.writeMessage(attachments: inline ? mail.attachments : [], into: &body)
+        let draft = try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/messages", body: body.bytes,
                                            contentType: "application/json", idempotent: false, onlyIf: onlyIf),
                                       mailbox: mailbox, as: Created.self)
         guard !inline else { return draft.id }
         let messagePath = "\(Self.user(mailbox))/messages/\(draft.id.percentEncoded)"
         for attachment in mail.attachments {
             if attachment.content.count <= Self.inlineAttachmentLimit {
-                _ = try await perform(Call(method: "POST", path: "\(messagePath)/attachments",
-                                           body: try encode(AttachmentBody(attachment)), contentType: "application/json",
+                var body = JSONWriter(capacity: attachment.content.count / 3 * 4 + 512)
+                attachment.writeFileAttachment(into: &body)
+                _ = try await perform(Call(method: "POST", path: "\(messagePath)/attachments", body: body.bytes, contentType: "application/json",
                                            idempotent: false), mailbox: mailbox)
             } else {
                 try await upload(attachment, to: messagePath, mailbox: mailbox)
