@@ -10,6 +10,7 @@ final class MultiHandle: @unchecked Sendable {
         multi = curl_multi_init()
         _ = mp_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
         _ = mp_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        _ = mp_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 4 * maxConnectionsPerHost)
     }
 
     deinit {
