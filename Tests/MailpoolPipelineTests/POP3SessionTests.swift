@@ -18,9 +18,10 @@ import Testing
     enum Loss: CaseIterable {
         /// Dovecot cuts it (`doveadm kick`): the session ends without QUIT, nothing is committed.
         case cut
-        /// Six other mailboxes are read through the same engine meanwhile, so libcurl's connection
-        /// cache evicts the idle session, politely: QUIT, which commits its 9 deletions and renumbers
-        /// the rest. The next `DELE 10` on a new connection would delete the 19th message, unfetched.
+        /// Six other mailboxes are read through the same engine meanwhile, more than its connections
+        /// per host (4 here, 16 by default), so libcurl closes the idle session to make room, politely:
+        /// QUIT, which commits its 9 deletions and renumbers the rest. The next `DELE 10` on a new
+        /// connection would delete the 19th message, unfetched.
         case evicted
     }
 
@@ -29,7 +30,7 @@ import Testing
     /// UIDL, and none is deleted before it was delivered.
     @Test(arguments: Loss.allCases)
     func aLostConnectionNeverDeletesOrMisnamesAnUnfetchedMessage(_ loss: Loss) async throws {
-        let engine = CurlEngine(name: "pop3-drop")
+        let engine = CurlEngine(name: "pop3-drop", maxConnectionsPerHost: 4)
         defer { engine.shutdown() }
         let user = Dovecot.uniqueUser("pop3drop")
         try await Dovecot.seed(user: user, count: 30, engine: engine)
