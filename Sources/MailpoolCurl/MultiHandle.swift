@@ -10,6 +10,9 @@ final class MultiHandle: @unchecked Sendable {
         multi = curl_multi_init()
         _ = mp_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
         _ = mp_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        // libcurl's default cache size follows the transfers in progress: as a burst of requests ends
+        // it closes the connections it used, and the next burst opens them again (against Graph, a
+        // TLS handshake each).
         _ = mp_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 4 * maxConnectionsPerHost)
     }
 
