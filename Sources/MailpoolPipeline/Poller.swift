@@ -59,11 +59,7 @@ public struct Poller: Service {
             }
             do {
                 if leader == nil {
-                    leader = try await PollerLeader.takeOver(
-                        connection: connection,
-                        options: .init(leaseSeconds: options.leaseSeconds, takeoverGraceSeconds: options.takeoverGraceSeconds,
-                                       publishWindow: options.publishWindow),
-                        logger: logger)
+                    leader = try await PollerLeader.takeOver(connection: connection, options: options, logger: logger)
                 }
                 catalog.reloadIfChanged()
                 try await leader?.tick(accounts: catalog.accounts)

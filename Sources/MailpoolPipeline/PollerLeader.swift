@@ -27,16 +27,9 @@ import Synchronization
 /// lead meanwhile finds no state and starts afresh, so a job out may be doubled once: the fetch
 /// workers' mailbox lock keeps a doubled job from reading beside the first.
 final class PollerLeader: Sendable {
-    struct Options: Sendable {
-        var leaseSeconds: Double
-        /// How long the chains a previous leader left out may still report.
-        var takeoverGraceSeconds: Double
-        /// Job publishes awaiting their confirms at once.
-        var publishWindow: Int
-    }
-
     private let connection: AMQPConnection
-    private let options: Options
+    /// The poller's options: the lease, the takeover grace and the publish window apply here.
+    private let options: Poller.Options
     private let logger: Logger
     private let state: Mutex<PollerState>
     private let nextDue = Mutex<[String: Date]>([:])
@@ -50,7 +43,7 @@ final class PollerLeader: Sendable {
     /// The chains out when this poller took the lead (mailbox → chain ID), forgotten at `until` if still out.
     private let inherited: Mutex<(chains: [String: String], until: Date)?>
 
-    private init(connection: AMQPConnection, state: PollerState, options: Options, logger: Logger) async throws {
+    private init(connection: AMQPConnection, state: PollerState, options: Poller.Options, logger: Logger) async throws {
         self.connection = connection
         self.options = options
         self.logger = logger
@@ -67,7 +60,7 @@ final class PollerLeader: Sendable {
     }
 
     /// Becomes the leader: reads the latest state (leaving it in place) and starts taking reports.
-    static func takeOver(connection: AMQPConnection, options: Options, logger: Logger) async throws -> PollerLeader {
+    static func takeOver(connection: AMQPConnection, options: Poller.Options, logger: Logger) async throws -> PollerLeader {
         let state: PollerState
         do {
             state = try await PollerState.read(from: connection) ?? PollerState()
