@@ -1,7 +1,7 @@
 import Foundation
 import GraphSandbox
 import MailpoolAMQP
-import MailpoolPipeline
+@testable import MailpoolPipeline
 import MailpoolTestSupport
 import Testing
 
@@ -116,9 +116,9 @@ import Testing
         let mailbox = fixture.mailboxes[0]
         let connection = try await fixture.connect("test-state")
         try await connection.declare(PipelineTopology.inbound)
-        let issued = Int64(Date().timeIntervalSince1970 * 1000)
-        let state = "mailpool-poller-state 1\no \(mailbox.lowercased()) never-published \(issued)\n"  // PollerState's format
-        try await connection.publish(OutgoingMessage(exchange: "", routingKey: PipelineNames.pollerStateQueue, body: Array(state.utf8),
+        var state = PollerState()
+        state.outstanding[mailbox.lowercased()] = .init(chainID: "never-published", issuedAt: Date())
+        try await connection.publish(OutgoingMessage(exchange: "", routingKey: PipelineNames.pollerStateQueue, body: state.encoded(),
                                                      properties: AMQPProperties(type: "PollerState")))
         let events = try await fixture.collectEvents()
         try await fixture.startWorker()
