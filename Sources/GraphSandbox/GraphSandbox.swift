@@ -42,17 +42,19 @@ public final class GraphSandbox: Sendable {
     }
 
     /// The HTTP server as a swift-service-lifecycle `Service`: plain HTTP/1.1, or with `tls` HTTPS
-    /// with HTTP/2. `onReady` gets the bound port (useful with port 0).
+    /// with HTTP/2. `onReady` gets the bound port (useful with port 0). It serves on one event loop
+    /// thread, shared by every sandbox in the process, and runs its handlers on that thread.
     public func service(host: String = "127.0.0.1", port: Int = 0, tls: SandboxTLS? = nil,
                         onReady: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some Service {
         let router = Router(context: SandboxContext.self)
         router.add(middleware: SandboxMiddleware(state: state))
         SandboxRoutes(state: state).register(on: router)
-        return Application(
+        return OnEventLoop(Application(
             router: router, server: try tls?.server() ?? .http1(),
             configuration: .init(address: .hostname(host, port: port), serverName: "mailpool-graph-sandbox"),
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) },
-            logger: logger)
+            eventLoopGroupProvider: .shared(EventLoopTaskExecutor.shared.eventLoop),
+            logger: logger))
     }
 
     /// Starts serving in the background on an ephemeral loopback port (HTTPS with HTTP/2 with `tls`).
