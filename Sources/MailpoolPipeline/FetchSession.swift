@@ -32,11 +32,18 @@ public struct FetchSession: Sendable {
     }
 
     /// Hands the event downstream; returns once it is confirmed. An event already confirmed for this
-    /// message, whose settling then failed, is not published again.
+    /// message, whose settling then failed, is not published again; one whose earlier publish went
+    /// unconfirmed is published again as a ``InboundMailEvent/possibleRepeat``.
     public func deliver(_ event: InboundMailEvent) async throws {
         guard !attempts.isDelivered(event.dedupeKey) else { return }
         // A job handed back meanwhile has lost its mailbox lock: the job's next reader publishes.
         if let interruption = interruption() { throw interruption }
+        var event = event
+        if attempts.wasPublishing(event.dedupeKey) {
+            event.possibleRepeat = true
+        } else {
+            attempts.markPublishing(event.dedupeKey)
+        }
         try await publishMail(event)
         attempts.markDelivered(event.dedupeKey)
     }

@@ -3,7 +3,7 @@ import FoundationEssentials
 /// What downstream systems receive for each inbound message (exchange `mailpool.inbound`, routing key
 /// `inbound.<account-slug>`, AMQP `message_id` = ``dedupeKey``). Schema:
 /// `deploy/schemas/inbound-mail.schema.json`. Delivery is at least once: the same message seen twice
-/// carries the same ``dedupeKey``.
+/// carries the same ``dedupeKey``, and every copy after the first says so (``possibleRepeat``).
 public struct InboundMailEvent: Codable, Sendable, Equatable {
     public struct Address: Codable, Sendable, Equatable {
         public var name: String?
@@ -51,10 +51,14 @@ public struct InboundMailEvent: Codable, Sendable, Equatable {
     public var storedAt: String
     public var attachments: [Attachment]
     public var fetchedAt: Date
+    /// True when an earlier publish of this event was started and its confirm never came (its broker
+    /// node stopped or froze, or the worker died): that copy may have reached consumers. Absent on
+    /// an event published for the first time, which therefore repeats no other.
+    public var possibleRepeat: Bool?
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, dedupeKey, account, mailbox, `protocol`, graphID = "graphId",
              internetMessageID = "internetMessageId", from, to, cc, subject, receivedAt, size, sha256, storedAt,
-             attachments, fetchedAt
+             attachments, fetchedAt, possibleRepeat
     }
 }

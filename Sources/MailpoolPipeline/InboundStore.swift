@@ -22,7 +22,7 @@ public struct InboundStore: Sendable {
     public init(root: String, minimumFreeBytes: UInt64 = 1 << 20) throws {
         self.root = root
         self.minimumFreeBytes = minimumFreeBytes
-        for directory in [".incoming", ".attempts", ".quarantined", ".delivered"] {
+        for directory in [".incoming", ".attempts", ".quarantined", ".publishing", ".delivered"] {
             try FileManager.default.createDirectory(atPath: "\(root)/\(directory)", withIntermediateDirectories: true)
         }
         removeStaleDownloads()

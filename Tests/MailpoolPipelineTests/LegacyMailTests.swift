@@ -72,9 +72,10 @@ import Testing
         await fixture.stop()
     }
 
-    /// A crash between fetching a message and delivering its event (here the delivery fails, so that
-    /// nothing after the fetch runs) leaves the message unseen on the server, and the next batch
-    /// delivers it.
+    /// A crash between fetching a message and delivering its event (here the delivery fails, as when
+    /// its confirm never comes, so that nothing after the fetch runs) leaves the message unseen on the
+    /// server, and the next batch delivers it, marked as a possible repeat; the message not tried
+    /// before is not marked.
     @Test func imapMessageFetchedButNotDeliveredStaysUnseen() async throws {
         let engine = CurlEngine(name: "dovecot-crash")
         defer { engine.shutdown() }
@@ -89,17 +90,24 @@ import Testing
             .write(toFile: catalogPath, atomically: true, encoding: .utf8)
         let account = try #require(try AccountCatalog(path: catalogPath, environment: ["DOVECOT_PASSWORD": Dovecot.password]).accounts.first)
         struct Crash: Error {}
+        let crashed = Locked<[String]>([])
         let crashing = FetchSession(account: account, inbound: account.inbound!, store: store,
-                                    deliver: { _ in throw Crash() }, quarantined: { _ in })
+                                    deliver: { event in crashed.withLock { $0.append(event.subject) }; throw Crash() }, quarantined: { _ in })
         await #expect(throws: Crash.self) { _ = try await IMAPMailboxFetcher(engine: engine).fetchBatch(crashing) }
         #expect(try await client.search("UNSEEN") == [1, 2], "fetching set \\Seen")
+        #expect(crashed.value.count == 1, "the batch went on after a failure that is not the message's")
 
         let delivered = Locked<[String]>([])
+        let repeats = Locked<[String]>([])
         let result = try await IMAPMailboxFetcher(engine: engine).fetchBatch(FetchSession(
             account: account, inbound: account.inbound!, store: store,
-            deliver: { event in delivered.withLock { $0.append(event.subject) } }, quarantined: { _ in }))
+            deliver: { event in
+                delivered.withLock { $0.append(event.subject) }
+                if event.possibleRepeat == true { repeats.withLock { $0.append(event.subject) } }
+            }, quarantined: { _ in }))
         #expect(result.processed == 2 && !result.more)
         #expect(delivered.value.sorted() == ["COA 0", "COA 1"])
+        #expect(repeats.value == crashed.value, "only the event whose earlier publish went unconfirmed is a possible repeat")
         #expect(try await client.search("ALL").isEmpty, "settled messages left the INBOX")
     }
 

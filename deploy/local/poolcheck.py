@@ -5,7 +5,7 @@
     poolcheck.py seed SANDBOX --mailboxes a@x,b@x --count N --prefix P
     poolcheck.py enqueue AMQP_URL --count N --prefix P [--account NAME]
     poolcheck.py wait SANDBOX AMQP_URL --mailboxes a@x,b@x --messages N --sender S --notifications N --prefix P --timeout SECONDS [--node NODES]
-    poolcheck.py verify SANDBOX AMQP_URL --mailboxes a@x,b@x --messages N --sender S --notifications N --prefix P [--node NODES] [--events-at-least-once]
+    poolcheck.py verify SANDBOX AMQP_URL --mailboxes a@x,b@x --messages N --sender S --notifications N --prefix P [--node NODES]
     poolcheck.py progress SANDBOX AMQP_URL --mailboxes a@x,b@x --messages N --sender S --notifications N --prefix P --timeout SECONDS
 
 AMQP_URL may list a cluster's nodes, comma-separated: each is tried in turn, as mailpool does; `--node`
@@ -19,9 +19,10 @@ ladder; it prints the seconds that took. `verify` takes every event
 from the events queue and reads what the sandbox sent, then prints one JSON row: lost and duplicated
 ingests (events by dedupe key, and seeded subjects without an event), lost and duplicated sends
 (notification IDs accepted by the sandbox), the dead letters, and the notifications still waiting in
-the work queue or on the retry ladder (the workers must be stopped). It exits 1 on any loss or
-duplicate, or a notification still waiting after the drain; with `--events-at-least-once`, duplicated
-events are counted but do not fail it (see cluster-chaos.sh). `progress`, called when a fault begins, returns once
+the work queue or on the retry ladder (the workers must be stopped). A duplicated event is unmarked
+when more than one of its copies lacks `possibleRepeat` (a worker publishes a second copy, marked,
+only after its first publish went unconfirmed). It exits 1 on any loss, notification sent twice,
+unmarked duplicated event, or notification still waiting after the drain. `progress`, called when a fault begins, returns once
 the pool moves again: more events queued and more notifications sent than when it was called (a side
 already complete counts as moving); it prints the seconds that took.
 """
@@ -223,13 +224,15 @@ def wait(args):
 def verify(args):
     connection = connect(args)
     channel = connection.channel()
-    keys, event_subjects, subjects = [], [], set()
+    keys, first_copies, event_subjects, subjects = [], [], [], set()
     while True:
         method, _, body = channel.basic_get(EVENTS_QUEUE, auto_ack=False)
         if method is None:
             break
         event = json.loads(body)
         keys.append(event["dedupeKey"])
+        if not event.get("possibleRepeat"):
+            first_copies.append(event["dedupeKey"])
         event_subjects.append(event["subject"])
         subjects.add(event["subject"])
         channel.basic_ack(method.delivery_tag)
@@ -242,6 +245,7 @@ def verify(args):
     row = {
         "ingest_lost": len(seeded - subjects),
         "ingest_duplicated": len(keys) - len(set(keys)),
+        "ingest_duplicated_unmarked": len(first_copies) - len(set(first_copies)),
         "send_lost": args.notifications - len(set(sent)),
         "send_duplicated": len(sent) - len(set(sent)),
         "notifications_waiting": waiting,
@@ -251,7 +255,7 @@ def verify(args):
     if duplicated:
         row["duplicated_subjects"] = duplicated[:10]
     print(json.dumps(row))
-    if (row["ingest_lost"] or (row["ingest_duplicated"] and not args.events_at_least_once) or row["send_lost"]
+    if (row["ingest_lost"] or row["ingest_duplicated_unmarked"] or row["send_lost"]
             or row["send_duplicated"] or waiting):
         sys.exit(1)
 
@@ -296,9 +300,6 @@ def main():
             command.add_argument("--timeout", type=float, default=600)
         if name != "progress":
             command.add_argument("--node", default="rabbit@localhost", help="the broker nodes, for rabbitmqctl")
-        if name == "verify":
-            command.add_argument("--events-at-least-once", action="store_true",
-                                 help="count duplicated events without failing: a lost publish confirm makes one")
         command.set_defaults(run=run)
 
     args = parser.parse_args()
