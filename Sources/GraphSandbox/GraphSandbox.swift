@@ -43,17 +43,19 @@ public final class GraphSandbox: Sendable {
 
     /// The HTTP server as a swift-service-lifecycle `Service`: plain HTTP/1.1, or with `tls` HTTPS
     /// with HTTP/2. `onReady` gets the bound port (useful with port 0). It serves on one event loop
-    /// thread, shared by every sandbox in the process, and runs its handlers on that thread.
+    /// thread of its own and runs its handlers on that thread.
     public func service(host: String = "127.0.0.1", port: Int = 0, tls: SandboxTLS? = nil,
                         onReady: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some Service {
         let router = Router(context: SandboxContext.self)
         router.add(middleware: SandboxMiddleware(state: state))
         SandboxRoutes(state: state).register(on: router)
-        return OnEventLoop(Application(
-            router: router, server: try tls?.server() ?? .http1(),
+        let server = try tls?.server() ?? .http1()
+        let executor = EventLoopTaskExecutor()
+        return OnEventLoop(executor: executor, wrapped: Application(
+            router: router, server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "mailpool-graph-sandbox"),
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) },
-            eventLoopGroupProvider: .shared(EventLoopTaskExecutor.shared.eventLoop),
+            eventLoopGroupProvider: .shared(executor.eventLoop),
             logger: logger))
     }
 
