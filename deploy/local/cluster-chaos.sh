@@ -59,7 +59,9 @@ case $workers_as in
   *) echo "CHAOS_WORKERS is processes or containers, not $workers_as" >&2; exit 2 ;;
 esac
 cluster=deploy/local/start-cluster.sh
-MAILPOOL_BIN=$bin/mailpool $cluster >/dev/null 2>&1
+cluster_log=$(mktemp)
+MAILPOOL_BIN=$bin/mailpool $cluster >"$cluster_log" 2>&1 || { echo "the cluster did not start:"; tail -30 "$cluster_log"; exit 1; }
+rm -f "$cluster_log"
 IFS=, read -r -a nodes <<<"$($cluster urls)"
 ctl() { rabbitmqctl -n rabbit@mailpool-n1 "$@"; }
 cluster_nodes=rabbit@mailpool-n1,rabbit@mailpool-n2,rabbit@mailpool-n3
