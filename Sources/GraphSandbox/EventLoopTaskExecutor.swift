@@ -8,11 +8,16 @@ import Synchronization
 /// back for every request (under `mailpool-bench notifications` the hops were about a quarter of the
 /// sandbox's CPU). One per sandbox: a sandbox busy with a large message holds up only its own clients.
 final class EventLoopTaskExecutor: TaskExecutor {
-    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let group: MultiThreadedEventLoopGroup
     /// True once the loop is shutting down: jobs go to Swift's global executor instead.
     private let closed = Mutex(false)
+    /// The group's one loop.
+    let eventLoop: any EventLoop
 
-    var eventLoop: any EventLoop { group.next() }
+    init() {
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        eventLoop = group.next()
+    }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
