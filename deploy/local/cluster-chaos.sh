@@ -48,20 +48,23 @@ messages=$((messages_total / mailbox_count))   # per mailbox
 configuration=${MAILPOOL_CONFIGURATION:-release}
 bin=.build/$configuration
 workers_as=${CHAOS_WORKERS:-processes}
+# quietly COMMAND...: runs it with its output kept aside, shown only when it fails (then the suite ends).
+quietly() {
+  local log
+  log=$(mktemp)
+  "$@" >"$log" 2>&1 || { echo "failed: $*"; tail -30 "$log"; rm -f "$log"; exit 1; }
+  rm -f "$log"
+}
 case $workers_as in
   processes) for product in mailpool mailpool-sandbox; do
                [ -x "$bin/$product" ] || swift build -c "$configuration" --product "$product"
              done ;;
   containers) source deploy/local/container-run.sh   # container=(podman run … as every container here runs)
-              build_log=$(mktemp)
-              deploy/local/build-image.sh >"$build_log" 2>&1 || { tail -30 "$build_log"; exit 1; }
-              rm -f "$build_log" ;;
+              quietly deploy/local/build-image.sh ;;
   *) echo "CHAOS_WORKERS is processes or containers, not $workers_as" >&2; exit 2 ;;
 esac
 cluster=deploy/local/start-cluster.sh
-cluster_log=$(mktemp)
-MAILPOOL_BIN=$bin/mailpool $cluster >"$cluster_log" 2>&1 || { echo "the cluster did not start:"; tail -30 "$cluster_log"; exit 1; }
-rm -f "$cluster_log"
+MAILPOOL_BIN=$bin/mailpool quietly $cluster
 IFS=, read -r -a nodes <<<"$($cluster urls)"
 ctl() { rabbitmqctl -n rabbit@mailpool-n1 "$@"; }
 cluster_nodes=rabbit@mailpool-n1,rabbit@mailpool-n2,rabbit@mailpool-n3
