@@ -125,8 +125,9 @@ final class ConnectionLoop: @unchecked Sendable {
         }
     }
 
-    /// Tries each node once, starting with the one that worked last; sets up channels, topology and
-    /// consumers on the first that accepts.
+    /// Tries each node once, starting with the one that worked last (after a lost connection, the
+    /// one after it: see ``connectionLost(_:)``); sets up channels, topology and consumers on the
+    /// first that accepts.
     private func connect() throws(AMQPError) {
         var lastError = AMQPError.connectionRefused(endpoint: "", detail: "no broker URL configured")
         for offset in 0..<options.urls.count {
@@ -172,9 +173,13 @@ final class ConnectionLoop: @unchecked Sendable {
 
     /// Drops the dead connection: unconfirmed publishes fail (the caller decides whether to publish
     /// again), consumers wait for the next connection, where the broker redelivers what was unacked.
+    /// The node it was on is tried last: a node that is frozen or cut off still completes TCP's
+    /// handshake (or never answers it) and then says nothing, so trying it first would cost the whole
+    /// connect timeout before the next node, while one that was stopped refuses at once either way.
     private func connectionLost(_ error: AMQPError) {
         logger.warning("connection lost", metadata: ["error": "\(error)"])
         statistics.disconnected()
+        nextNode = (nextNode + 1) % options.urls.count
         session = nil
         confirms.failAll(error)
         assembler.reset()
