@@ -220,8 +220,9 @@ let package = Package(
             linkerSettings: releaseLinking
         ),
 
-        // What the test targets share: waiting for a condition, and running programs (rabbitmqctl,
-        // openssl, the mailpool executable) without blocking Swift's cooperative threads.
+        // What the test targets share: waiting for a condition, running programs (rabbitmqctl,
+        // openssl, the mailpool executable) without blocking Swift's cooperative threads, and a TCP
+        // relay to freeze under a connection.
         .target(name: "MailpoolTestSupport", path: "Tests/MailpoolTestSupport"),
         .testTarget(name: "MailpoolCoreTests", dependencies: ["MailpoolCore"]),
         .testTarget(name: "MailpoolAMQPTests", dependencies: ["MailpoolAMQP", "MailpoolTestSupport"]),

@@ -181,10 +181,12 @@ final class ConnectionLoop: @unchecked Sendable {
         statistics.disconnected()
         nextNode = (nextNode + 1) % options.urls.count
         session = nil
+        // Before the publishes fail: a caller that learns of the loss from its publish must find its
+        // deliveries no longer held (``AMQPDelivery/isHeld``).
+        channelGeneration.removeAll()
         confirms.failAll(error)
         assembler.reset()
         consumerOnChannel.removeAll()
-        channelGeneration.removeAll()
         for registration in consumers.values { registration.channel = 0 }
     }
 

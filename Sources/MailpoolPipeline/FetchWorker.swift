@@ -153,9 +153,15 @@ public struct FetchWorker: Service {
                 await report(job, restSeconds: 0, logger: logger)
                 delivery.ack()
             case .released:
-                logger.warning("the job was handed back to the broker (connection lost); this batch settles nothing more")
+                handedBack(logger)
             }
         } catch {
+            // A publish failed with the connection (a node frozen or cut off, say): not the mailbox's
+            // fault, and the job is no longer this worker's.
+            guard delivery.isHeld else {
+                handedBack(logger, error)
+                return
+            }
             switch FetchFailureScope(error, store: store) {
             case .store:
                 let problem = store.problem().map { "\($0)" } ?? "\(error)"
@@ -210,6 +216,16 @@ public struct FetchWorker: Service {
                       current.mailbox.lowercased() == inbound.mailbox.lowercased() else { return .deactivated }
                 return nil
             })
+    }
+
+    /// The connection went away under the batch, and with it this copy of the job. The broker hands
+    /// the job out again and that copy carries the chain on, so this one neither reports the chain
+    /// ended nor settles anything: a report would have the poller start a second chain for the
+    /// mailbox beside it (seen in the chaos suite's node-freeze: a new job each poll interval, each
+    /// finding the mailbox lock held, for a minute).
+    private func handedBack(_ logger: Logger, _ error: (any Error)? = nil) {
+        logger.warning("the job was handed back to the broker (connection lost); this batch settles nothing more",
+                       metadata: error.map { ["error": "\($0)"] } ?? [:])
     }
 
     /// Tells the poller that the job's chain ended, and how long the mailbox must rest. If the report

@@ -103,16 +103,16 @@ import Testing
     @Test func silentConnectionIsDetectedByHeartbeatsAndRecovered() async throws {
         try await withRelay { relay in
             var options = try Broker.options(name: "heartbeat")
-            options.urls = [try relay.url]
+            options.urls = [try Self.url(through: relay)]
             options.heartbeat = 1
             options.connectTimeout = 1
             let connection = try await AMQPConnection.connect(options)
             let queue = Broker.uniqueName("heartbeat")
             try await connection.declare(Topology(queues: [.quorum(queue)]))
 
-            await relay.signal("STOP")
+            await relay.freeze()
             try await Task.sleep(for: .seconds(4))  // more than two missed heartbeats
-            await relay.signal("CONT")
+            await relay.thaw()
 
             try await eventually(within: 120) { connection.connectionCount >= 2 }
             try await connection.publish(OutgoingMessage(exchange: "", routingKey: queue, body: "after".bytes))
@@ -128,14 +128,14 @@ import Testing
     @Test func silentNodeIsTriedLastAfterItsConnectionIsLost() async throws {
         try await withRelay { relay in
             var options = try Broker.options(name: "silent-node")
-            options.urls = [try relay.url, try AMQPURL(Broker.url)]
+            options.urls = [try Self.url(through: relay), try AMQPURL(Broker.url)]
             options.heartbeat = 1
             options.connectTimeout = 60
             let connection = try await AMQPConnection.connect(options)
             let queue = Broker.uniqueName("silent-node")
             try await connection.declare(Topology(queues: [.quorum(queue)]))
 
-            await relay.signal("STOP")
+            await relay.freeze()
             try await eventually(within: 30, "not connected to the other node while the first was silent") {
                 connection.connectionCount >= 2
             }
@@ -146,41 +146,24 @@ import Testing
         }
     }
 
-    /// A TCP relay to the broker on a port of its own (socat, a process per connection), given to
-    /// `body` and killed afterwards, thawed first if `body` froze it.
+    /// Runs `body` with a relay to the broker, stopped afterwards whatever happened.
     private func withRelay(_ body: (TCPRelay) async throws -> Void) async throws {
         let broker = try AMQPURL(Broker.url)
-        let relay = TCPRelay(port: 15_600 + Int.random(in: 0..<300), broker: broker)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["socat", "TCP-LISTEN:\(relay.port),fork,reuseaddr,bind=127.0.0.1", "TCP:\(broker.host):\(broker.port)"]
-        try process.run()
-        try await Task.sleep(for: .milliseconds(300))
+        let relay = try await TCPRelay.start(to: broker.host, port: broker.port)
         do {
             try await body(relay)
         } catch {
-            await relay.signal("CONT")
-            await relay.signal("KILL")
+            await relay.stop()
             throw error
         }
-        await relay.signal("CONT")
-        await relay.signal("KILL")
-    }
-}
-
-/// A socat relay to the broker, listening on `port`.
-private struct TCPRelay {
-    let port: Int
-    let broker: AMQPURL
-
-    /// The broker's URL through the relay.
-    var url: AMQPURL {
-        get throws { try AMQPURL("amqp://\(broker.user):\(broker.password)@127.0.0.1:\(port)/%2f") }
+        await relay.stop()
     }
 
-    /// Sends `signal` to the relay's processes (the listener and one per connection), found by their
-    /// command line.
-    func signal(_ signal: String) async {
-        _ = try? await runCommand(["pkill", "-\(signal)", "-f", "TCP-LISTEN:\(port),"])
+    /// The broker's URL through `relay`.
+    private static func url(through relay: TCPRelay) throws -> AMQPURL {
+        var url = try AMQPURL(Broker.url)
+        url.host = "127.0.0.1"
+        url.port = relay.port
+        return url
     }
 }

@@ -112,6 +112,38 @@ import Testing
         await fixture.stop()
     }
 
+    /// The path from a fetch worker to its broker node goes silent mid-batch (a relay frozen, as when
+    /// the node is frozen or cut off), so the event publish in flight fails with the connection. The
+    /// job goes back to the broker, whose redelivery carries the chain on: the worker that lost it
+    /// reports nothing to the poller, which would otherwise start a second chain for the mailbox.
+    /// (Before, it reported the chain ended with a rest, and in the chaos suite's node-freeze the
+    /// poller then sent a job each interval that found the mailbox lock held, for a minute.)
+    @Test func aJobLostWithItsConnectionDoesNotReportItsChainEnded() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 1)
+        let mailbox = fixture.mailboxes[0]
+        for index in 0..<200 {
+            try await fixture.sandbox.seed(SeedMessage(subject: "COA \(index)", to: [mailbox]), to: mailbox)
+        }
+        await fixture.sandbox.setFaults(SandboxFaults(slowRate: 1, slowMilliseconds: 20))
+        let events = try await fixture.collectEvents()
+        let relay = try await fixture.relay()
+        let log = CapturedLog()
+        try await fixture.startWorker(concurrency: 1, through: relay, logger: log.logger())
+        try await fixture.publishFetchJobs(for: mailbox, count: 1)
+        try await eventually(within: 120, "the backlog did not start moving") { events.count >= 30 }
+        await relay.freeze()
+        try await eventually(within: 120, "the worker did not give the job up") {
+            log.lines(at: .warning).contains { $0.contains("handed back") || $0.contains("fetch failed") }
+        }
+        await relay.stop()
+        try await fixture.drain(events)
+
+        let reports = try await fixture.reports()
+        #expect(reports.allSatisfy { $0.error == nil }, "a chain reported ended by the job the connection took: \(reports)")
+        #expect(!log.lines(at: .warning).contains { $0.contains("fetch failed") }, "\(log.lines(at: .warning))")
+        await fixture.stop()
+    }
+
     /// The store on a small file system that is full: one store error, no mailbox blamed, nothing
     /// fetched; once space is freed, every message arrives without anyone restarting anything.
     @Test(.enabled(if: getuid() == 0, "mounts a small tmpfs, which needs root"))

@@ -32,6 +32,7 @@ final class PipelineFixture: @unchecked Sendable {
     private var groups: [(ServiceGroup, Task<Void, any Error>)] = []
     private var connections: [AMQPConnection] = []
     private var engines: [CurlEngine] = []
+    private var relays: [TCPRelay] = []
 
     /// `storeRoot`: where the inbound store lives (a directory of the fixture's own when nil).
     init(mailboxes count: Int, storeRoot: String? = nil) async throws {
@@ -71,9 +72,17 @@ final class PipelineFixture: @unchecked Sendable {
         """#
     }
 
-    func connect(_ name: String) async throws -> AMQPConnection {
+    /// A connection in the fixture's virtual host. Through `relay`, it goes to the broker through the
+    /// relay first and straight to it after a loss, as to a second node, with 1 s heartbeats.
+    func connect(_ name: String, through relay: TCPRelay? = nil) async throws -> AMQPConnection {
         var options = try AMQPConnectionOptions(urlList: Self.amqpURL, connectionName: name)
         options.urls = options.urls.map { var url = $0; url.vhost = vhost; return url }
+        if let relay, var relayed = options.urls.first {
+            relayed.host = "127.0.0.1"
+            relayed.port = relay.port
+            options.urls.insert(relayed, at: 0)
+            options.heartbeat = 1
+        }
         options.reconnectBackoff = .init(initial: 0.05, maximum: 1)
         let connection = try await AMQPConnection.connect(options)
         connections.append(connection)
@@ -92,12 +101,20 @@ final class PipelineFixture: @unchecked Sendable {
         start(poller)
     }
 
+    /// A TCP relay to the broker (see ``connect(_:through:)``).
+    func relay() async throws -> TCPRelay {
+        let broker = try AMQPURL(Self.amqpURL)
+        let relay = try await TCPRelay.start(to: broker.host, port: broker.port)
+        relays.append(relay)
+        return relay
+    }
+
     func startWorker(concurrency: UInt16 = 8, quarantineAfter: Int = 3, environment: [String: String] = [:],
-                     logger: Logger = Logger(label: "mailpool.fetch-worker")) async throws {
+                     through relay: TCPRelay? = nil, logger: Logger = Logger(label: "mailpool.fetch-worker")) async throws {
         let engine = CurlEngine(name: "test-worker")
         engines.append(engine)
         let worker = FetchWorker(
-            connection: try await connect("test-worker"), catalog: try catalog(environment: environment), store: store,
+            connection: try await connect("test-worker", through: relay), catalog: try catalog(environment: environment), store: store,
             fetchers: ["GRAPH": GraphMailboxFetcher(clients: GraphClients(context: GraphContext(engine: engine))),
                        "IMAP4": IMAPMailboxFetcher(engine: engine), "POP3": POP3MailboxFetcher(engine: engine)],
             options: .init(concurrency: concurrency, backoff: FailureBackoff(transient: 1, configuration: 3), busyRetryDelay: 0.2,
@@ -168,11 +185,28 @@ final class PipelineFixture: @unchecked Sendable {
         }
     }
 
+    /// The chains' end reports the workers published, taken from the queue (when no poller runs).
+    func reports() async throws -> [FetchReport] {
+        let connection = try await connect("test-reports")
+        let waiting = try await connection.queueInfo(PipelineNames.fetchReportsQueue).messageCount
+        var reports: [FetchReport] = []
+        guard waiting > 0 else { return reports }
+        let consumer = try await connection.consume(queue: PipelineNames.fetchReportsQueue, prefetch: 100)
+        for try await delivery in consumer {
+            reports.append(try JSONDecoder().decode(FetchReport.self, from: Data(delivery.body)))
+            delivery.ack()
+            if reports.count == waiting { break }
+        }
+        consumer.cancel()
+        return reports
+    }
+
     func stop() async {
         for (group, task) in groups {
             await group.triggerGracefulShutdown()
             _ = await task.result
         }
+        for relay in relays { await relay.stop() }
         for connection in connections { await connection.close() }
         for engine in engines { engine.shutdown() }
         await running.stop()

@@ -1,0 +1,37 @@
+import Foundation
+
+/// A TCP relay (socat, a process per connection) from a port of its own on loopback to `host:port`,
+/// which a test can freeze with SIGSTOP: the path then goes silent, with no error and no close, as
+/// when a broker node is frozen or cut off. ``stop()`` thaws and kills it.
+public struct TCPRelay: Sendable {
+    /// The port it listens on, 127.0.0.1.
+    public let port: Int
+
+    /// Starts a relay to `host:port` and waits briefly for it to listen.
+    public static func start(to host: String, port target: Int) async throws -> TCPRelay {
+        let relay = TCPRelay(port: 15_600 + Int.random(in: 0..<300))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["socat", "TCP-LISTEN:\(relay.port),fork,reuseaddr,bind=127.0.0.1", "TCP:\(host):\(target)"]
+        try process.run()
+        try await Task.sleep(for: .milliseconds(300))
+        return relay
+    }
+
+    /// Freezes the relay and every connection through it.
+    public func freeze() async { await signal("STOP") }
+
+    /// Lets them go on.
+    public func thaw() async { await signal("CONT") }
+
+    /// Thaws and kills the relay and its connections.
+    public func stop() async {
+        await signal("CONT")
+        await signal("KILL")
+    }
+
+    /// Sends `signal` to the relay's processes, found by their command line.
+    private func signal(_ signal: String) async {
+        _ = try? await runCommand(["pkill", "-\(signal)", "-f", "TCP-LISTEN:\(port),"])
+    }
+}
