@@ -44,7 +44,7 @@ import Testing
         let fixture = try await PipelineFixture(mailboxes: 1)
         let mailbox = fixture.mailboxes[0]
         try fixture.writeAccounts(active: [mailbox], interval: 1, batchSize: 50)
-        for index in 0..<50 { try await fixture.sandbox.seed(SeedMessage(subject: "COA \(index)", to: [mailbox]), to: mailbox) }
+        try await fixture.seed(50, to: mailbox)
         await fixture.sandbox.setFaults(SandboxFaults(slowRate: 1, slowMilliseconds: 40))
         let events = try await fixture.collectEvents()
         try await fixture.startPoller()

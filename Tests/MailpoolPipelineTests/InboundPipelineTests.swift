@@ -64,7 +64,7 @@ import Testing
     @Test func failedAndAmbiguousMovesNeverDuplicateAnEvent() async throws {
         let fixture = try await PipelineFixture(mailboxes: 2)
         for mailbox in fixture.mailboxes {
-            for index in 0..<60 { try await fixture.sandbox.seed(SeedMessage(subject: "COA \(index)", to: [mailbox]), to: mailbox) }
+            try await fixture.seed(60, to: mailbox)
         }
         let events = try await fixture.collectEvents()
         await fixture.sandbox.setFaults(SandboxFaults(serviceUnavailableRate: 0.03, dropRate: 0.03, lostResponseRate: 0.03, gatewayTimeoutRate: 0.03))

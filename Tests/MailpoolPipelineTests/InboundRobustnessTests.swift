@@ -49,9 +49,7 @@ import Testing
     @Test func deactivationStopsSettlingWithinTheBatch() async throws {
         let fixture = try await PipelineFixture(mailboxes: 1)
         let mailbox = fixture.mailboxes[0]
-        for index in 0..<500 {
-            try await fixture.sandbox.seed(SeedMessage(subject: "CAR \(index)", to: [mailbox]), to: mailbox)
-        }
+        try await fixture.seed(500, to: mailbox, subject: "CAR")
         let events = try await fixture.collectEvents()
         try await fixture.startPoller()
         try await fixture.startWorker()
@@ -72,9 +70,7 @@ import Testing
     @Test func twoJobsForOneMailboxInOneProcessNeverOverlap() async throws {
         let fixture = try await PipelineFixture(mailboxes: 1)
         let mailbox = fixture.mailboxes[0]
-        for index in 0..<200 {
-            try await fixture.sandbox.seed(SeedMessage(subject: "COA \(index)", to: [mailbox]), to: mailbox)
-        }
+        try await fixture.seed(200, to: mailbox)
         let events = try await fixture.collectEvents()
         try await fixture.publishFetchJobs(for: mailbox, count: 2)
         let log = CapturedLog()
@@ -95,9 +91,7 @@ import Testing
     @Test func twoJobsForOneMailboxInTwoWorkersNeverOverlap() async throws {
         let fixture = try await PipelineFixture(mailboxes: 1)
         let mailbox = fixture.mailboxes[0]
-        for index in 0..<200 {
-            try await fixture.sandbox.seed(SeedMessage(subject: "COA \(index)", to: [mailbox]), to: mailbox)
-        }
+        try await fixture.seed(200, to: mailbox)
         await fixture.sandbox.setFaults(SandboxFaults(slowRate: 1, slowMilliseconds: 20))
         let events = try await fixture.collectEvents()
         try await fixture.startWorker(concurrency: 1)
@@ -121,9 +115,7 @@ import Testing
     @Test func aJobLostWithItsConnectionDoesNotReportItsChainEnded() async throws {
         let fixture = try await PipelineFixture(mailboxes: 1)
         let mailbox = fixture.mailboxes[0]
-        for index in 0..<200 {
-            try await fixture.sandbox.seed(SeedMessage(subject: "COA \(index)", to: [mailbox]), to: mailbox)
-        }
+        try await fixture.seed(200, to: mailbox)
         await fixture.sandbox.setFaults(SandboxFaults(slowRate: 1, slowMilliseconds: 20))
         let events = try await fixture.collectEvents()
         let relay = try await fixture.relay()
@@ -186,9 +178,7 @@ import Testing
     @Test func withoutTheDefaultQueueEventsGoOnlyWhereTheUserBindsThem() async throws {
         let fixture = try await PipelineFixture(mailboxes: 1)
         let mailbox = fixture.mailboxes[0]
-        for index in 0..<20 {
-            try await fixture.sandbox.seed(SeedMessage(subject: "COA \(index)", to: [mailbox]), to: mailbox)
-        }
+        try await fixture.seed(20, to: mailbox)
         let log = CapturedLog()
         try await fixture.startPoller()
         try await fixture.startWorker(logger: log.logger())

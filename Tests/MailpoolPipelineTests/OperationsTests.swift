@@ -92,7 +92,7 @@ import Glibc
         try fixture.writeAccounts(active: [mailbox], extra: [fixture.graphAccount(
             name: "Expired", mailbox: "expired@contoso.example", client: PipelineFixture.expiredClient,
             secret: PipelineFixture.expiredSecret, active: true)])
-        for index in 0..<5 { try await fixture.sandbox.seed(SeedMessage(subject: "COA \(index)", to: [mailbox]), to: mailbox) }
+        try await fixture.seed(5, to: mailbox)
         let events = try await fixture.collectEvents()
         let leader = try MailpoolProcess.start(["poller", "--accounts", fixture.accountsPath], amqpURL: fixture.vhostURL)
         try await eventually(within: 120, "no poller connected") {

@@ -101,6 +101,13 @@ final class PipelineFixture: @unchecked Sendable {
         start(poller)
     }
 
+    /// Seeds `count` plain messages into `mailbox`: "COA 0", "COA 1", … (with `subject` for "COA").
+    func seed(_ count: Int, to mailbox: String, subject: String = "COA") async throws {
+        for index in 0..<count {
+            try await sandbox.seed(SeedMessage(subject: "\(subject) \(index)", to: [mailbox]), to: mailbox)
+        }
+    }
+
     /// A TCP relay to the broker (see ``connect(_:through:)``).
     func relay() async throws -> TCPRelay {
         let broker = try AMQPURL(Self.amqpURL)
