@@ -71,17 +71,18 @@ public final class AMQPConnection: Sendable {
     }
 
     /// Takes the lock called `name`: an exclusive queue, which the broker gives to one connection at a
-    /// time and deletes when that connection closes or dies. Returns false when another connection
-    /// holds it. A lock is not taken again by itself after a reconnect: compare ``connectionCount``
-    /// with its value when the lock was taken to know whether it is still held.
-    public func tryLock(_ name: String) async throws -> Bool {
+    /// time and deletes when that connection closes or dies. Returns the number of the connection that
+    /// took it (as ``connectionCount`` counts them), or nil when another connection holds it. The lock
+    /// is held while ``connectionCount`` still equals that number: it is not taken again by itself
+    /// after a reconnect. A call that a reconnect interrupts is made again on the next connection, so
+    /// the number can be that connection's, not the one there was when the call began.
+    public func tryLock(_ name: String) async throws -> Int? {
         do {
-            try await withCheckedThrowingContinuation {
+            return try await withCheckedThrowingContinuation {
                 inbox.submit(.declareTransient(QueueSpec(name: name, durable: false, exclusive: true, autoDelete: false), $0))
             }
-            return true
         } catch AMQPError.resourceLocked {
-            return false
+            return nil
         }
     }
 

@@ -9,8 +9,9 @@ enum ConnectionCommand: Sendable {
     case deleteQueue(String, CheckedContinuation<Void, any Error>)
     case deleteExchange(String, CheckedContinuation<Void, any Error>)
     case purgeQueue(String, CheckedContinuation<Int, any Error>)
-    /// Declares a queue without remembering it for recovery (exclusive locks must not come back by themselves).
-    case declareTransient(QueueSpec, CheckedContinuation<Void, any Error>)
+    /// Declares a queue without remembering it for recovery (exclusive locks must not come back by
+    /// themselves); resumes with the number of the connection it was declared on.
+    case declareTransient(QueueSpec, CheckedContinuation<Int, any Error>)
     case consume(ConsumerRegistration, CheckedContinuation<Void, any Error>)
     case cancelConsumer(String)
     /// Closes the connection; the continuation, if any, resumes once it is closed.

@@ -81,8 +81,11 @@ extension ConnectionLoop {
                 try session.purgeQueue(name, on: Self.controlChannel)
             }
         case .declareTransient(let queue, let continuation):
-            try rpc(command, continuation) { () throws(AMQPError) in
+            // Run again on the next connection when this one drops during the call, so the number
+            // tells the caller where it was declared.
+            try rpc(command, continuation) { () throws(AMQPError) -> Int in
                 try session.declare(Topology(queues: [queue]), on: Self.controlChannel)
+                return statistics.connectionCount
             }
         case .consume(let registration, let continuation):
             try rpc(command, continuation) { () throws(AMQPError) in

@@ -88,15 +88,25 @@ public struct FetchWorker: Service {
         }
         defer { claims.release(inbound.mailbox) }
         let lock = MailboxLock(PipelineNames.mailboxLock(inbound.mailbox), on: connection)
+        let taken: Bool
         do {
-            guard try await lock.take() else {
-                logger.info("another worker's job is reading the mailbox; this job's chain ends here")
-                await report(job, restSeconds: 0, logger: logger)
-                delivery.ack()
-                return
-            }
+            taken = try await lock.take()
         } catch {
             await retryLater(delivery, logger: logger, "cannot take the mailbox's lock; the job waits")
+            return
+        }
+        guard delivery.isHeld else {
+            // The connection dropped while the lock was being taken (a node frozen, say), and the job
+            // went back to the broker with it. The lock, if the call was made again on the next
+            // connection and took it there, must not stay with this worker.
+            await lock.release()
+            handedBack(logger)
+            return
+        }
+        guard taken else {
+            logger.info("another worker's job is reading the mailbox; this job's chain ends here")
+            await report(job, restSeconds: 0, logger: logger)
+            delivery.ack()
             return
         }
         FetchMetrics.inFlight.add(1)
@@ -276,9 +286,8 @@ final class MailboxLock: Sendable {
     }
 
     func take() async throws -> Bool {
-        let count = connection.connectionCount
-        guard try await connection.tryLock(name) else { return false }
-        taken.withLock { $0 = count }
+        guard let number = try await connection.tryLock(name) else { return false }
+        taken.withLock { $0 = number }
         return true
     }
 

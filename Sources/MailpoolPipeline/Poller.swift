@@ -76,8 +76,8 @@ public struct Poller: Service {
     private func holdsLead() async throws -> Bool {
         if leadership.isLeader && leadership.connection == connection.connectionCount { return true }
         let taken = try await connection.tryLock(PipelineNames.pollerLock)
-        leadership.update(taken ? connection.connectionCount : nil)
-        return taken
+        leadership.update(taken)
+        return taken != nil
     }
 
     /// True while this replica holds the poller lock.

@@ -146,6 +146,25 @@ import Testing
         }
     }
 
+    /// A lock whose call a lost connection interrupts is taken on the next connection, and says so:
+    /// the number it returns is that connection's, so its holder does not take it for one held on the
+    /// old connection (gone with it) and keeps it forever without giving it up.
+    @Test func aLockInterruptedByAReconnectNamesTheConnectionThatHoldsIt() async throws {
+        try await withRelay { relay in
+            var options = try Broker.options(name: "lock-reconnect")
+            options.urls = [try Self.url(through: relay), try AMQPURL(Broker.url)]
+            options.heartbeat = 1
+            let connection = try await AMQPConnection.connect(options)
+            #expect(connection.connectionCount == 1)
+            await relay.freeze()
+            let name = Broker.uniqueName("lock")
+            let holder = try await connection.tryLock(name)
+            #expect(holder == 2 && connection.connectionCount == 2)
+            try await connection.unlock(name)
+            await connection.close()
+        }
+    }
+
     /// Runs `body` with a relay to the broker, stopped afterwards whatever happened.
     private func withRelay(_ body: (TCPRelay) async throws -> Void) async throws {
         let broker = try AMQPURL(Broker.url)
