@@ -104,8 +104,12 @@ public struct FetchWorker: Service {
             return
         }
         guard taken else {
-            logger.info("another worker's job is reading the mailbox; this job's chain ends here")
-            await report(job, restSeconds: 0, logger: logger)
+            // The chain reading the mailbox goes on, and this one ends. With a rest: a leader that
+            // does not know that chain (one that took over, say) would otherwise poll the mailbox
+            // again each interval, and each job would find the lock held.
+            logger.info("another worker's job is reading the mailbox; this job's chain ends here",
+                        metadata: ["rest_s": "\(Int(options.backoff.transient))"])
+            await report(job, restSeconds: options.backoff.transient, logger: logger)
             delivery.ack()
             return
         }
