@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A TCP relay (socat, a process per connection) from a port of its own on loopback to `host:port`,
 /// which a test can freeze with SIGSTOP: the path then goes silent, with no error and no close, as
@@ -7,16 +8,24 @@ public struct TCPRelay: Sendable {
     /// The port it listens on, 127.0.0.1.
     public let port: Int
 
-    /// Starts a relay to `host:port` and waits briefly for it to listen.
+    /// Starts a relay to `host:port` and waits briefly for it to listen. Each relay of the process
+    /// gets a port of its own (tests run in parallel, and signals find a relay by its port); a port
+    /// something else holds is skipped.
     public static func start(to host: String, port target: Int) async throws -> TCPRelay {
-        let relay = TCPRelay(port: 15_600 + Int.random(in: 0..<300))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["socat", "TCP-LISTEN:\(relay.port),fork,reuseaddr,bind=127.0.0.1", "TCP:\(host):\(target)"]
-        try process.run()
-        try await Task.sleep(for: .milliseconds(300))
-        return relay
+        for _ in 0..<20 {
+            let relay = TCPRelay(port: 15_600 + nextPort.add(1, ordering: .relaxed).oldValue % 300)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["socat", "TCP-LISTEN:\(relay.port),fork,reuseaddr,bind=127.0.0.1", "TCP:\(host):\(target)"]
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            try await Task.sleep(for: .milliseconds(300))
+            if process.isRunning { return relay }   // socat ends at once when it cannot listen
+        }
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "no free port for a TCP relay"])
     }
+
+    private static let nextPort = Atomic<Int>(Int(getpid()) % 300)
 
     /// Freezes the relay and every connection through it.
     public func freeze() async { await signal("STOP") }
