@@ -17,15 +17,16 @@ import Synchronization
 /// dead-lettered, or its report lost) is forgotten, which bounds how long a lost job blocks a mailbox.
 /// A successor gives the chains it inherits only the takeover grace: a leader can die after writing a
 /// state and before publishing the jobs it lists, and those mailboxes would otherwise wait out the
-/// lease. A job that was published and still runs after the grace is doubled once; the fetch workers'
-/// mailbox lock keeps the double from reading beside it.
+/// lease. A job that was published and still runs after the grace is doubled; the fetch workers'
+/// mailbox lock keeps the double from reading beside it, and the double's chain ends with a rest
+/// before the mailbox is polled again.
 ///
 /// The state queue is a classic queue on one broker node (a replicated queue would keep every state
 /// written until its log is compacted: hundreds of MB at 10,000 mailboxes). While that node is down the
 /// broker returns the state unrouted, and the leader goes on from the state it holds in memory, so
 /// mailboxes keep being polled; it writes the state again once the queue is back. A poller taking the
-/// lead meanwhile finds no state and starts afresh, so a job out may be doubled once: the fetch
-/// workers' mailbox lock keeps a doubled job from reading beside the first.
+/// lead meanwhile finds no state and starts afresh, so a job out may be doubled: the fetch workers'
+/// mailbox lock keeps a doubled job from reading beside the first.
 final class PollerLeader: Sendable {
     private let connection: AMQPConnection
     /// The poller's options: the lease, the takeover grace and the publish window apply here.
@@ -65,10 +66,10 @@ final class PollerLeader: Sendable {
         do {
             state = try await PollerState.read(from: connection) ?? PollerState()
         } catch let error as PollerState.Unreadable {
-            logger.error("the poller state is unreadable; starting afresh (a job out may be doubled once)", metadata: ["error": "\(error)"])
+            logger.error("the poller state is unreadable; starting afresh (a job out may be doubled)", metadata: ["error": "\(error)"])
             state = PollerState()
         } catch AMQPError.notFound(let text) {
-            logger.warning("the poller state's queue is on a broker node that is down; starting afresh (a job out may be doubled once)",
+            logger.warning("the poller state's queue is on a broker node that is down; starting afresh (a job out may be doubled)",
                            metadata: ["error": "\(text)"])
             state = PollerState()
         }
