@@ -102,23 +102,13 @@ import Testing
     /// re-established once the path is back, and work goes on.
     @Test func silentConnectionIsDetectedByHeartbeatsAndRecovered() async throws {
         try await withRelay { relay in
-            var options = try Broker.options(name: "heartbeat")
-            options.urls = [try Self.url(through: relay)]
-            options.heartbeat = 1
-            options.connectTimeout = 1
-            let connection = try await AMQPConnection.connect(options)
-            let queue = Broker.uniqueName("heartbeat")
-            try await connection.declare(Topology(queues: [.quorum(queue)]))
-
+            let (connection, queue) = try await Self.connect(through: relay, name: "heartbeat", failover: false, connectTimeout: 1)
             await relay.freeze()
             try await Task.sleep(for: .seconds(4))  // more than two missed heartbeats
             await relay.thaw()
 
             try await eventually(within: 120) { connection.connectionCount >= 2 }
-            try await connection.publish(OutgoingMessage(exchange: "", routingKey: queue, body: "after".bytes))
-            #expect(try await connection.queueInfo(queue).messageCount == 1)
-            try await connection.deleteQueue(queue)
-            await connection.close()
+            try await Self.expectWorking(connection, queue: queue)
         }
     }
 
@@ -127,41 +117,28 @@ import Testing
     /// handshake would wait out the whole connect timeout (a minute here) before the next node.
     @Test func silentNodeIsTriedLastAfterItsConnectionIsLost() async throws {
         try await withRelay { relay in
-            var options = try Broker.options(name: "silent-node")
-            options.urls = [try Self.url(through: relay), try AMQPURL(Broker.url)]
-            options.heartbeat = 1
-            options.connectTimeout = 60
-            let connection = try await AMQPConnection.connect(options)
-            let queue = Broker.uniqueName("silent-node")
-            try await connection.declare(Topology(queues: [.quorum(queue)]))
-
+            let (connection, queue) = try await Self.connect(through: relay, name: "silent-node", failover: true, connectTimeout: 60)
             await relay.freeze()
             try await eventually(within: 30, "not connected to the other node while the first was silent") {
                 connection.connectionCount >= 2
             }
-            try await connection.publish(OutgoingMessage(exchange: "", routingKey: queue, body: "after".bytes))
-            #expect(try await connection.queueInfo(queue).messageCount == 1)
-            try await connection.deleteQueue(queue)
-            await connection.close()
+            try await Self.expectWorking(connection, queue: queue)
         }
     }
 
     /// A lock whose call a lost connection interrupts is taken on the next connection, and says so:
     /// the number it returns is that connection's, so its holder does not take it for one held on the
-    /// old connection (gone with it) and keeps it forever without giving it up.
+    /// old connection, gone with it, and leave it held.
     @Test func aLockInterruptedByAReconnectNamesTheConnectionThatHoldsIt() async throws {
         try await withRelay { relay in
-            var options = try Broker.options(name: "lock-reconnect")
-            options.urls = [try Self.url(through: relay), try AMQPURL(Broker.url)]
-            options.heartbeat = 1
-            let connection = try await AMQPConnection.connect(options)
+            let (connection, queue) = try await Self.connect(through: relay, name: "lock-reconnect", failover: true, connectTimeout: 10)
             #expect(connection.connectionCount == 1)
             await relay.freeze()
             let name = Broker.uniqueName("lock")
             let holder = try await connection.tryLock(name)
             #expect(holder == 2 && connection.connectionCount == 2)
             try await connection.unlock(name)
-            await connection.close()
+            try await Self.expectWorking(connection, queue: queue)
         }
     }
 
@@ -178,11 +155,29 @@ import Testing
         await relay.stop()
     }
 
-    /// The broker's URL through `relay`.
-    private static func url(through relay: TCPRelay) throws -> AMQPURL {
-        var url = try AMQPURL(Broker.url)
-        url.host = "127.0.0.1"
-        url.port = relay.port
-        return url
+    /// A connection through `relay` (and, with `failover`, straight to the broker after a loss, as to a
+    /// second node) with a heartbeat every second, and a queue of its own declared.
+    private static func connect(through relay: TCPRelay, name: String, failover: Bool,
+                                connectTimeout: Double) async throws -> (AMQPConnection, String) {
+        var options = try Broker.options(name: name)
+        var relayed = try AMQPURL(Broker.url)
+        relayed.host = "127.0.0.1"
+        relayed.port = relay.port
+        options.urls = failover ? [relayed, try AMQPURL(Broker.url)] : [relayed]
+        options.heartbeat = 1
+        options.connectTimeout = connectTimeout
+        let connection = try await AMQPConnection.connect(options)
+        let queue = Broker.uniqueName(name)
+        try await connection.declare(Topology(queues: [.quorum(queue)]))
+        return (connection, queue)
+    }
+
+    /// Checks that `connection` works again (a confirmed publish reaches `queue`), then removes the
+    /// queue and closes the connection.
+    private static func expectWorking(_ connection: AMQPConnection, queue: String) async throws {
+        try await connection.publish(OutgoingMessage(exchange: "", routingKey: queue, body: "after".bytes))
+        #expect(try await connection.queueInfo(queue).messageCount == 1)
+        try await connection.deleteQueue(queue)
+        await connection.close()
     }
 }
