@@ -93,7 +93,8 @@ import Testing
             return (outbound["Notifier"]?["sentLastMinute"] as? Int ?? 0) > 0
                 && (outbound["Expired"]?["lastError"] as? String)?.contains("AADSTS7000222") == true
         }
-        #expect(try await fixture.queueDepths()[NotificationNames.deadQueue] == 1)
+        let depths = try await fixture.queueDepths()
+        #expect(depths[NotificationNames.deadQueue] == 1, "the broker's queues: \(depths)")
         #expect(await prometheus.value(#"mailpool_notifications_dead_lettered_total{account="Expired",reason="configuration"}"#) == 1)
         #expect(await prometheus.value("sum(mailpool_graph_throttled_total)") == 1)
         #expect(await prometheus.value("max(mailpool_poller_leading)") == 1)
