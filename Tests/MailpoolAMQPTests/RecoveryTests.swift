@@ -161,7 +161,7 @@ import Testing
                                 connectTimeout: Double) async throws -> (AMQPConnection, String) {
         var options = try Broker.options(name: name)
         var relayed = try AMQPURL(Broker.url)
-        relayed.host = "127.0.0.1"
+        relayed.host = relay.host
         relayed.port = relay.port
         options.urls = failover ? [relayed, try AMQPURL(Broker.url)] : [relayed]
         options.heartbeat = 1

@@ -78,7 +78,7 @@ final class PipelineFixture: @unchecked Sendable {
         var options = try AMQPConnectionOptions(urlList: Self.amqpURL, connectionName: name)
         options.urls = options.urls.map { var url = $0; url.vhost = vhost; return url }
         if let relay, var relayed = options.urls.first {
-            relayed.host = "127.0.0.1"
+            relayed.host = relay.host
             relayed.port = relay.port
             options.urls.insert(relayed, at: 0)
             options.heartbeat = 1

@@ -5,7 +5,9 @@ import Synchronization
 /// which a test can freeze with SIGSTOP: the path then goes silent, with no error and no close, as
 /// when a broker node is frozen or cut off. ``stop()`` thaws and kills it.
 public struct TCPRelay: Sendable {
-    /// The port it listens on, 127.0.0.1.
+    /// The address it listens on: loopback.
+    public let host = "127.0.0.1"
+    /// The port it listens on.
     public let port: Int
 
     /// Starts a relay to `host:port` and waits briefly for it to listen. Each relay of the process
@@ -16,7 +18,7 @@ public struct TCPRelay: Sendable {
             let relay = TCPRelay(port: 15_600 + nextPort.add(1, ordering: .relaxed).oldValue % 300)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["socat", "TCP-LISTEN:\(relay.port),fork,reuseaddr,bind=127.0.0.1", "TCP:\(host):\(target)"]
+            process.arguments = ["socat", "TCP-LISTEN:\(relay.port),fork,reuseaddr,bind=\(relay.host)", "TCP:\(host):\(target)"]
             process.standardError = FileHandle.nullDevice
             try process.run()
             try await Task.sleep(for: .milliseconds(300))
