@@ -106,6 +106,30 @@ import Testing
         await fixture.stop()
     }
 
+    /// A job for a mailbox whose lock another connection holds reads nothing and ends its chain with
+    /// the transient rest (1 s in these tests), so that a leader that does not know the chain holding
+    /// the lock does not poll the mailbox again at every interval.
+    @Test func aJobFindingTheMailboxLockHeldEndsItsChainWithARest() async throws {
+        let fixture = try await PipelineFixture(mailboxes: 1)
+        let mailbox = fixture.mailboxes[0]
+        try await fixture.seed(5, to: mailbox)
+        let holder = try await fixture.connect("test-lock-holder")
+        #expect(try await holder.tryLock(PipelineNames.mailboxLock(mailbox)) != nil)
+        try await fixture.startWorker()
+        try await fixture.publishFetchJobs(for: mailbox, count: 1)
+        try await eventually(within: 120, "the job was not handled") {
+            let reported = try await holder.queueInfo(PipelineNames.fetchReportsQueue).messageCount
+            let waiting = try await holder.queueInfo(PipelineNames.fetchQueue).messageCount
+            return reported == 1 && waiting == 0
+        }
+        try await fixture.drain()
+
+        let reports = try await fixture.reports()
+        #expect(reports.count == 1 && reports[0].restSeconds == 1 && reports[0].error == nil, "\(reports)")
+        #expect(try await fixture.sandbox.count(mailbox, folder: "inbox").total == 5, "the job read the mailbox")
+        await fixture.stop()
+    }
+
     /// The path from a fetch worker to its broker node goes silent mid-batch (a relay frozen, as when
     /// the node is frozen or cut off), so the event publish in flight fails with the connection. The
     /// job goes back to the broker, whose redelivery carries the chain on: the worker that lost it
