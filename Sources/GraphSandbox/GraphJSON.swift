@@ -16,7 +16,7 @@ enum GraphJSON {
             "internetMessageId": message.internetMessageID, "subject": message.subject,
             "bodyPreview": String(message.body.content.prefix(255)), "importance": message.importance,
             "parentFolderId": WellKnownFolder.id(message.folder), "conversationId": "AAQkAGI2conv",
-            "isRead": message.isRead, "isDraft": message.isDraft,
+            "isRead": message.isRead, "isDraft": message.isDraft, "categories": message.categories,
             "body": ["contentType": message.body.contentType, "content": message.body.content],
             "toRecipients": recipients(message.toRecipients), "ccRecipients": recipients(message.ccRecipients),
             "bccRecipients": recipients(message.bccRecipients), "replyTo": recipients(message.replyTo),

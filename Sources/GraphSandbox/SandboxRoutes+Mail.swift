@@ -4,7 +4,7 @@ import Hummingbird
 import MailpoolCore
 
 /// Reading and changing mail: list with `$filter`/`$select`/`$top`/`$skip` paging, delta, a folder's
-/// counts, `$value` MIME, attachments, mark read (PATCH) and move.
+/// counts, `$value` MIME, attachments, changing `isRead` and `categories` (PATCH) and move.
 extension SandboxRoutes {
     func registerMail(on router: Router<SandboxContext>) {
         router.get("/v1.0/users/:user/mailFolders/:folder/messages") { request, context -> Response in
@@ -174,10 +174,12 @@ extension SandboxRoutes {
         router.patch("/v1.0/users/:user/messages/:id") { request, context -> Response in
             await graph(request, context, permission: "Mail.ReadWrite") { mailbox throws(GraphFailure) in
                 let body = try await Self.body(request, limit: 1 << 20)
-                guard let json = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let isRead = json["isRead"] as? Bool else {
+                guard let json = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+                      json["isRead"] is Bool || json["categories"] is [String] else {
                     throw GraphFailure(status: 400, code: "RequestBodyRead", message: "Unable to read JSON request payload.")
                 }
-                let message = try await state.markRead(mailbox: mailbox, id: Self.id(context), isRead: isRead)
+                let message = try await state.update(mailbox: mailbox, id: Self.id(context), isRead: json["isRead"] as? Bool,
+                                                     categories: json["categories"] as? [String])
                 return GraphJSON.response(GraphJSON.message(message, immutableIDs: Self.wantsImmutableIDs(request), select: nil))
             }
         }

@@ -71,9 +71,11 @@ extension SandboxState {
         return message
     }
 
-    func markRead(mailbox key: String, id: String, isRead: Bool) throws(GraphFailure) -> StoredMessage {
+    /// PATCH: sets whichever of `isRead` and `categories` is given.
+    func update(mailbox key: String, id: String, isRead: Bool?, categories: [String]?) throws(GraphFailure) -> StoredMessage {
         var message = try message(mailbox: key, id: id)
-        message.isRead = isRead
+        if let isRead { message.isRead = isRead }
+        if let categories { message.categories = categories }
         message.changeSequence = mailboxes[key]!.nextSequence()
         mailboxes[key]!.store(message)
         return message

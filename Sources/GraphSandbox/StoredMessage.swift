@@ -22,6 +22,8 @@ struct StoredMessage: Sendable {
     var receivedDateTime: Date
     var internetMessageID: String
     var attachments: [StoredAttachment]
+    /// Graph's `categories`, as the last PATCH set them.
+    var categories: [String] = []
     /// Named extended properties set when the message was sent, by property ID.
     var extendedProperties: [String: String] = [:]
     /// Bumped on every change, for delta queries.
@@ -41,7 +43,7 @@ struct StoredMessage: Sendable {
                       isDraft: isDraft, subject: subject, from: from, toRecipients: toRecipients,
                       ccRecipients: ccRecipients, bccRecipients: bccRecipients, replyTo: replyTo,
                       importance: importance, body: body, receivedDateTime: receivedDateTime,
-                      internetMessageID: internetMessageID, attachments: attachments,
+                      internetMessageID: internetMessageID, attachments: attachments, categories: categories,
                       extendedProperties: extendedProperties, changeSequence: changeSequence, mime: mime)
     }
 }

@@ -13,7 +13,19 @@ extension GraphClient {
         public let isDraft: Bool
         /// When Graph created it, by Graph's clock.
         public let created: Date
+        /// A draft its creator withdrew (``GraphClient/withdrawDraft(mailbox:id:)``): certainly never sent.
+        public let isWithdrawn: Bool
+
+        public init(id: String, isDraft: Bool, created: Date, isWithdrawn: Bool = false) {
+            self.id = id
+            self.isDraft = isDraft
+            self.created = created
+            self.isWithdrawn = isWithdrawn
+        }
     }
+
+    /// The category a withdrawn draft carries.
+    public static let withdrawnCategory = "mailpool: withdrawn, never sent"
 
     /// Every message of the mailbox, in any folder, that carries `key`; and Graph's clock when it
     /// answered (its `Date` header), to compare `created` with.
@@ -22,10 +34,11 @@ extension GraphClient {
             let id: String
             let isDraft: Bool?
             let createdDateTime: String?
+            let categories: [String]?
         }
         let value = key.replacing("'", with: "''")
         let filter = "singleValueExtendedProperties/Any(ep: ep/id eq '\(Self.idempotencyPropertyID)' and ep/value eq '\(value)')"
-        let path = "\(Self.user(mailbox))/messages?$filter=\(filter.percentEncoded)&$select=id,isDraft,createdDateTime&$top=50"
+        let path = "\(Self.user(mailbox))/messages?$filter=\(filter.percentEncoded)&$select=id,isDraft,createdDateTime,categories&$top=50"
         let response = try await perform(Call(path: path), mailbox: mailbox)
         guard let list = try? JSONDecoder().decode(ListResponse<Found>.self, from: Data(response.body)) else {
             throw .invalidResponse("the message list is not as documented")
@@ -33,7 +46,8 @@ extension GraphClient {
         let now = response.header("Date").flatMap(RFC5322Date.parse).map { Date(timeIntervalSince1970: $0) } ?? Date()
         return (list.value.map { found in
             KeyedMessage(id: found.id, isDraft: found.isDraft ?? false,
-                         created: found.createdDateTime.flatMap { try? Date($0, strategy: .iso8601) } ?? now)
+                         created: found.createdDateTime.flatMap { try? Date($0, strategy: .iso8601) } ?? now,
+                         isWithdrawn: found.categories?.contains(Self.withdrawnCategory) ?? false)
         }, now)
     }
 
@@ -71,6 +85,19 @@ extension GraphClient {
     public func sendDraft(mailbox: String, id: String, onlyIf: (@Sendable () -> Bool)? = nil) async throws(GraphError) {
         _ = try await perform(Call(method: "POST", path: "\(Self.user(mailbox))/messages/\(id.percentEncoded)/send",
                                    body: [], idempotent: false, onlyIf: onlyIf), mailbox: mailbox)
+    }
+
+    /// Marks the draft `id` withdrawn (`PATCH` of its `categories`): its creator, certain that no send
+    /// of it left, will never send it. Anyone who finds it by its key may delete it and send at once,
+    /// instead of waiting until a send of it would have been filed. Idempotent.
+    public func withdrawDraft(mailbox: String, id: String) async throws(GraphError) {
+        var body = JSONWriter(capacity: 64)
+        body.object { json in
+            json.key("categories")
+            json.array([Self.withdrawnCategory]) { json, category in json.string(category) }
+        }
+        _ = try await perform(Call(method: "PATCH", path: "\(Self.user(mailbox))/messages/\(id.percentEncoded)", body: body.bytes,
+                                   contentType: "application/json"), mailbox: mailbox)
     }
 
     /// Deletes a message; one that is gone already counts as deleted.

@@ -99,6 +99,18 @@ extension GraphError: CustomStringConvertible {
         }
     }
 
+    /// For a request that is not idempotent: Graph certainly did not carry it out. The client turns
+    /// every failure that leaves doubt (a lost answer, a timeout, a 5xx) into ``outcomeUnknown(operation:detail:)``;
+    /// what remains is a refusal (4xx, or 429 after the retries allowed) or a request that never left
+    /// (withheld, no token, a connection never made, cancelled while waiting to retry). An answer that
+    /// is not as documented proves nothing either way.
+    public var certainlyNotCarriedOut: Bool {
+        switch self {
+        case .outcomeUnknown, .invalidResponse: return false
+        default: return true
+        }
+    }
+
     /// The app registration's credentials or the tenant are wrong (a secret expired or mistyped, a
     /// certificate not uploaded, the app disabled or missing, a 401 a fresh token did not cure): an
     /// administrator must change the account or the app.

@@ -9,12 +9,14 @@ import MailpoolPipeline
 /// The draft is what makes an unknown outcome resolvable. After a retry or a redelivery the sender
 /// first lists the mailbox's messages with the ID (one request):
 /// - one that is no longer a draft was sent: nothing more is sent (leftover drafts are deleted);
-/// - drafts only, the newest younger than the settle time (``Options/sendWindow``, the request
-///   timeout and ``Options/filingAllowance``): a send of it may still take effect (or
+/// - drafts only, the newest one not withdrawn younger than the settle time (``Options/sendWindow``,
+///   the request timeout and ``Options/filingAllowance``): a send of it may still take effect (or
 ///   be filed in Sent Items late), so the decision waits (``OutcomePending``);
-/// - drafts only, all older than that: none was sent, since every send of a draft goes out within
-///   ``Options/sendWindow`` of its creation and ends within the request timeout. They are deleted and
-///   the notification is sent as a new draft, whose age the next check measures afresh;
+/// - drafts only, all withdrawn or older than that: none was sent. A withdrawn draft's creator found
+///   its send refused or never let it leave (its delivery taken back, its window passed). Every other
+///   send of a draft goes out within ``Options/sendWindow`` of its creation and ends within the
+///   request timeout. They are deleted and the notification is sent as a new draft, whose age the next
+///   check measures afresh;
 /// - nothing: it is sent.
 ///
 /// Two copies of one notification can be resumed at once in two processes (a producer that published
@@ -64,9 +66,11 @@ public struct GraphNotificationSender: NotificationSender {
                 for draft in found where draft.isDraft { try await client.deleteMessage(mailbox: mailbox, id: draft.id) }
                 return .alreadySent
             }
-            if let newest = found.map(\.created).max() {
+            if let newest = found.filter({ !$0.isWithdrawn }).map(\.created).max() {
                 let age = now.timeIntervalSince(newest)
-                guard age >= settle else { throw OutcomePending(retryAfter: settle - age) }
+                guard age >= settle else { throw pending(age: age) }
+            }
+            if !found.isEmpty {
                 guard stillHeld() else { throw DeliveryReleased() }
                 for draft in found { try await client.deleteMessage(mailbox: mailbox, id: draft.id) }
             }
@@ -76,17 +80,32 @@ public struct GraphNotificationSender: NotificationSender {
         // Both checked at the last moment before the request leaves, after any wait for the mailbox.
         let id = try await client.createDraft(from: mailbox, Self.mail(notification), onlyIf: stillHeld)
         if resuming {
-            let (found, _) = try await client.messages(withIdempotencyKey: key, mailbox: mailbox)
+            let (found, now) = try await client.messages(withIdempotencyKey: key, mailbox: mailbox)
+            let contenders = found.filter { $0.id != id && !$0.isWithdrawn }
             // Its own draft missing from the list is no answer either: step aside then too.
             guard let created = found.first(where: { $0.id == id })?.created,
-                  !found.contains(where: { $0.id != id && (!$0.isDraft || $0.created <= created) }) else {
+                  !contenders.contains(where: { !$0.isDraft || $0.created <= created }) else {
                 // Another copy may be sending (or has sent): it decides; this one steps aside.
                 try await client.deleteMessage(mailbox: mailbox, id: id)
-                throw OutcomePending(retryAfter: settle)
+                throw pending(age: contenders.map { now.timeIntervalSince($0.created) }.min() ?? 0)
             }
         }
-        try await client.sendDraft(mailbox: mailbox, id: id, onlyIf: { stillHeld() && ContinuousClock.now < deadline })
+        do {
+            try await client.sendDraft(mailbox: mailbox, id: id, onlyIf: { stillHeld() && ContinuousClock.now < deadline })
+        } catch {
+            // Never sent, and never will be by this attempt: withdrawn, so that a copy finding it need not
+            // wait for it to settle. If withdrawing fails the draft is left to settle as before.
+            if error.certainlyNotCarriedOut { try? await client.withdrawDraft(mailbox: mailbox, id: id) }
+            throw error
+        }
         return .sent
+    }
+
+    /// A live draft `age` seconds old may still be sent: ask again when it is twice as old (a creator that
+    /// gives its draft up withdraws it within seconds), and at the latest when it has settled. The retry
+    /// ladder rounds the wait up to one of its steps, so a draft costs a few lookups at most.
+    func pending(age: Double) -> OutcomePending {
+        OutcomePending(retryAfter: max(0, min(settle - age, age)))
     }
 
     static func mail(_ notification: ValidatedNotification) -> OutgoingMail {
