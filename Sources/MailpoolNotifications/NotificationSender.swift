@@ -35,7 +35,7 @@ public enum SendOutcome: Sendable, Equatable {
 public struct OutcomePending: Error, Sendable, CustomStringConvertible {
     public let retryAfter: Double
 
-    public var description: String { "an earlier attempt may still take effect; deciding in \(Int(retryAfter.rounded(.up))) s" }
+    public var description: String { "an earlier attempt may still take effect; looking again in \(Int(retryAfter.rounded(.up))) s" }
 }
 
 /// The delivery went back to the broker (its channel closed) before anything was sent; the copy the
