@@ -15,13 +15,6 @@ extension GraphClient {
         public let created: Date
         /// A draft its creator withdrew (``GraphClient/withdrawDraft(mailbox:id:)``): certainly never sent.
         public let isWithdrawn: Bool
-
-        public init(id: String, isDraft: Bool, created: Date, isWithdrawn: Bool = false) {
-            self.id = id
-            self.isDraft = isDraft
-            self.created = created
-            self.isWithdrawn = isWithdrawn
-        }
     }
 
     /// The category a withdrawn draft carries.
