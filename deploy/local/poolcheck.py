@@ -27,6 +27,7 @@ the pool moves again: more events queued and more notifications sent than when i
 already complete counts as moving); it prints the seconds that took.
 """
 import argparse
+import concurrent.futures
 import json
 import pathlib
 import subprocess
@@ -98,13 +99,19 @@ def enqueue(args):
     print(f"enqueued {args.count} notifications")
 
 
+answered = []  # the URL that answered last, tried first next time
+
+
 def connect(args):
     """A connection to the first of the URLs that answers within a few seconds (a frozen or cut-off
-    node would hold the default limits for tens of seconds)."""
+    node would hold the default limits for tens of seconds), the one that answered last tried first."""
     errors = []
-    for url in args.amqp.split(","):
+    urls = args.amqp.split(",")
+    for url in answered + [url for url in urls if url not in answered]:
         try:
-            return pika.BlockingConnection(pika.URLParameters(url + "?socket_timeout=3&stack_timeout=6"))
+            connection = pika.BlockingConnection(pika.URLParameters(url + "?socket_timeout=3&stack_timeout=6"))
+            answered[:] = [url]
+            return connection
         except Exception as failure:  # pika's connection errors are of several families (a handshake timeout is not an AMQPError)
             errors.append(f"{url.rsplit('@', 1)[-1]}: {failure!r}")
     raise pika.exceptions.AMQPConnectionError("; ".join(errors))
@@ -157,43 +164,60 @@ def notifications_pending(args):
     return sum(notification_queues(args).values())
 
 
-def counts(args):
-    """Events queued and distinct notifications sent; None for what cannot be read now (a broker node may
-    be down in a chaos scenario: ask again)."""
-    events = sent = None
+def events_queued(args):
+    """Events in their queue, or None when no node answers now (one may be down in a chaos scenario)."""
     try:
         connection = connect(args)
         events = queue_depth(connection.channel(), EVENTS_QUEUE)
         connection.close()
+        return events
     except pika.exceptions.AMQPError:
-        pass
+        return None
+
+
+def notifications_sent(args):
+    """Distinct notifications the sandbox sent, or None when it cannot be read now."""
     try:
-        sent = len(set(sent_ids(args)))
+        return len(set(sent_ids(args)))
     except OSError:
-        pass
-    return events, sent
+        return None
+
+
+def counts(args):
+    """Events queued and distinct notifications sent; None for what cannot be read now."""
+    return events_queued(args), notifications_sent(args)
 
 
 def progress(args):
+    """Prints the seconds until events and sends both flow again. Each is watched on a thread of its
+    own: a broker node that is frozen or cut off makes every look at the events queue wait for a
+    connection attempt to time out, which must not delay noticing the sends (read from the sandbox)."""
     started = time.monotonic()
-    expected_events = args.messages * len(args.mailboxes)
-    events, sent = counts(args)
-    while events is None or sent is None:
-        time.sleep(0.2)
-        events, sent = counts(args)
-    ingesting, sending = events < expected_events, sent < args.notifications
-    while ingesting or sending:
-        if time.monotonic() - started > args.timeout:
-            sys.exit(f"no progress after {args.timeout} s (ingesting: {ingesting}, sending: {sending})")
-        time.sleep(0.5)
-        now_events, now_sent = counts(args)
-        if ingesting and now_events is not None and now_events > events:
-            ingesting = False
-            print(f"events flow again after {time.monotonic() - started:.1f} s", file=sys.stderr)
-        if sending and now_sent is not None and now_sent > sent:
-            sending = False
-            print(f"sends flow again after {time.monotonic() - started:.1f} s", file=sys.stderr)
-    print(f"{time.monotonic() - started:.1f}")
+    watches = {"events": (events_queued, args.messages * len(args.mailboxes)), "sends": (notifications_sent, args.notifications)}
+
+    def watch(name):
+        read, total = watches[name]
+        before = read(args)
+        while before is None:
+            time.sleep(0.2)
+            before = read(args)
+        while before < total:
+            if time.monotonic() - started > args.timeout:
+                return None
+            time.sleep(0.5)
+            now = read(args)
+            if now is not None and now > before:
+                took = time.monotonic() - started
+                print(f"{name} flow again after {took:.1f} s", file=sys.stderr)
+                return took
+        return 0.0
+
+    with concurrent.futures.ThreadPoolExecutor(len(watches)) as pool:
+        took = dict(zip(watches, pool.map(watch, watches)))
+    stalled = [name for name, seconds in took.items() if seconds is None]
+    if stalled:
+        sys.exit(f"no progress after {args.timeout} s ({', '.join(stalled)})")
+    print(f"{max(took.values()):.1f}")
 
 
 def wait(args):
