@@ -198,15 +198,14 @@ def progress(args):
     def watch(name):
         read, total = watches[name]
         before = read(args)
-        while before is None:
-            time.sleep(0.2)
-            before = read(args)
-        while before < total:
+        while before is None or before < total:
             if time.monotonic() - started > args.timeout:
                 return None
-            time.sleep(0.5)
+            time.sleep(0.2 if before is None else 0.5)
             now = read(args)
-            if now is not None and now > before:
+            if before is None:
+                before = now
+            elif now is not None and now > before:
                 took = time.monotonic() - started
                 print(f"{name} flow again after {took:.1f} s", file=sys.stderr)
                 return took
