@@ -7,7 +7,9 @@ import MailpoolNotifications
 
 /// `mailpool-bench notifications`: one `mailpool notification-worker` process (release build) sending
 /// through the in-process Graph sandbox, RabbitMQ on loopback:
-/// 1. notifications per second end to end (enqueue → accepted by the sandbox) with a backlog;
+/// 1. notifications per second end to end (enqueue → accepted by the sandbox) with a backlog, with the
+///    CPU the worker, this process (sandbox and publisher) and the broker spent on each, and the share
+///    of the machine's cores left idle;
 /// 2. at half that rate, p50/p99 latency from enqueue to acceptance;
 /// and the worker's resident memory. Notifications are spread over `senders` mailboxes (the worker keeps
 /// to Exchange's 4 concurrent requests per mailbox). The per-sender rate limit and Graph pacing are off
@@ -36,6 +38,7 @@ struct NotificationBenchmark: AsyncParsableCommand {
         }
         try #"{"accounts": [\#(entries.joined(separator: ","))]}"#.write(toFile: accounts, atomically: true, encoding: .utf8)
         let vhost = try BenchVirtualHost(node: node)
+        let broker = try brokerProcessID(node: node)
         defer { vhost.delete() }
         let url = vhost.url
         let connection = try await vhost.connect("bench-enqueue")
@@ -53,7 +56,8 @@ struct NotificationBenchmark: AsyncParsableCommand {
 
         // 1. Throughput with a backlog.
         let start = ContinuousClock.now
-        let (workerCPUBefore, benchCPUBefore) = (cpuSeconds(of: worker.processIdentifier), cpuSeconds())
+        let (workerCPUBefore, benchCPUBefore, brokerCPUBefore) = (cpuSeconds(of: worker.processIdentifier), cpuSeconds(), cpuSeconds(of: broker))
+        let idleBefore = machineIdleSeconds()
         // The producer stands in for the systems that enqueue: it publishes in pipelined batches of 100
         // (5 in flight), so that its own cost on the shared cores stays small beside the worker's.
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -65,7 +69,10 @@ struct NotificationBenchmark: AsyncParsableCommand {
             try await group.waitForAll()
         }
         while await sandbox.statistics().messagesSent < count { try await Task.sleep(for: .milliseconds(20)) }
-        let throughput = Double(count) / seconds(ContinuousClock.now - start)
+        let elapsed = seconds(ContinuousClock.now - start)
+        let throughput = Double(count) / elapsed
+        let idle = (machineIdleSeconds() - idleBefore) / (elapsed * Double(ProcessInfo.processInfo.activeProcessorCount)) * 100
+        let brokerCPU = (cpuSeconds(of: broker) - brokerCPUBefore) / Double(count) * 1000
         let workerCPU = (cpuSeconds(of: worker.processIdentifier) - workerCPUBefore) / Double(count) * 1000
         let benchCPU = (cpuSeconds() - benchCPUBefore) / Double(count) * 1000
 
@@ -98,8 +105,8 @@ struct NotificationBenchmark: AsyncParsableCommand {
         print("Notifications: 1 worker process (concurrency \(concurrency)), \(senders) sender mailboxes → Graph sandbox (draft, then send), RabbitMQ on loopback, 2 cores shared")
         print(String(format: "throughput: %d notifications in %.1f s = %.0f notifications/s (enqueue → accepted)", count,
                      Double(count) / throughput, throughput))
-        print(String(format: "CPU per notification: worker %.2f ms (%.0f notifications/s per core), sandbox + publisher %.2f ms",
-                     workerCPU, 1000 / workerCPU, benchCPU))
+        print(String(format: "CPU per notification: worker %.2f ms (%.0f notifications/s per core), sandbox + publisher %.2f ms, RabbitMQ %.2f ms; cores idle %.0f %%",
+                     workerCPU, 1000 / workerCPU, benchCPU, brokerCPU, idle))
         print(String(format: "latency at %.0f/s (%d notifications): p50 %.1f ms, p99 %.1f ms, max %.1f ms", rate, latencies.count,
                      percentile(latencies, 0.5), percentile(latencies, 0.99), latencies.last ?? 0))
         print(String(format: "worker memory: %.1f MB resident at the end, %.1f MB peak", Double(rss) / 1024, Double(peak) / 1024) + " (\(runtime))")

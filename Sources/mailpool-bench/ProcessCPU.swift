@@ -9,3 +9,13 @@ func cpuSeconds(of pid: Int32? = nil) -> Double {
     guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
+
+/// Seconds every core of this machine has spent idle (idle and waiting for I/O) so far, from the
+/// first line of `/proc/stat`: compared over a run, how far the work left the cores unused.
+func machineIdleSeconds() -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8), let line = stat.split(separator: "\n").first else { return 0 }
+    // cpu user nice system idle iowait …
+    let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+    guard fields.count > 4 else { return 0 }
+    return (fields[3] + fields[4]) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}

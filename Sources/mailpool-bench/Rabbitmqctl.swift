@@ -25,6 +25,13 @@ func brokerMemory(node: String) throws -> Int {
     Int(try rabbitmqctl(node: node, "eval", "erlang:memory(total).").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
 }
 
+/// The operating-system process ID of the broker's Erlang VM (the benchmarks run it on this machine).
+func brokerProcessID(node: String) throws -> Int32 {
+    let text = try rabbitmqctl(node: node, "eval", "list_to_integer(os:getpid()).")
+    guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw ValidationError("no broker process ID in \(text)") }
+    return pid
+}
+
 /// Queues in all virtual hosts.
 func brokerQueueCount(node: String) throws -> Int {
     var count = 0

@@ -9,7 +9,10 @@ export RABBITMQ_NODENAME=rabbit@localhost
 export RABBITMQ_CONFIG_FILE="$state/rabbitmq"        # $state/rabbitmq.conf
 export ERL_EPMD_ADDRESS=127.0.0.1
 export RABBITMQ_DIST_PORT=25672
-export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+# +swt very_high: wake a second scheduler thread only when work has queued up, not at every burst.
+# This broker shares 2 cores with the pool's processes and the servers of the tests; waking eagerly
+# cost `mailpool-bench notifications` about a tenth of its throughput (README, Benchmarks).
+export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +swt very_high"
 
 if rabbitmqctl -n "$RABBITMQ_NODENAME" status >/dev/null 2>&1; then
   exit 0
