@@ -17,6 +17,11 @@ enum ConnectionCommand: Sendable {
     /// Closes the connection; the continuation, if any, resumes once it is closed.
     case close(CheckedContinuation<Void, Never>?)
 
+    /// Several messages published in one command.
+    var isBatch: Bool {
+        if case .publishBatch = self { true } else { false }
+    }
+
     /// A synchronous call: rabbitmq-c reads frames until the broker's reply, and keeps every frame of
     /// another channel it reads meanwhile (a large message's body, say) in memory until it returns.
     var waitsForReply: Bool {

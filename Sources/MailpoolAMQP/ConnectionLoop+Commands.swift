@@ -10,6 +10,11 @@ extension ConnectionLoop {
     /// notification the consumer drops unread took a worker to 72 MB). The frames already received
     /// are read first, so that a message whose first frames are there counts as arriving.
     func execute(_ commands: [ConnectionCommand]) throws(AMQPError) {
+        // Commands that wait for no reply are written together: nothing is held back while a command
+        // waits for the broker's answer to it.
+        let together = !commands.contains { $0.waitsForReply } && (commands.count > 1 || commands.contains(where: \.isBatch))
+        if together { session?.holdWrites(true) }
+        defer { if together { session?.holdWrites(false) } }
         for (index, command) in commands.enumerated() {
             if command.waitsForReply {
                 if let session {
@@ -89,7 +94,7 @@ extension ConnectionLoop {
             }
         case .consume(let registration, let continuation):
             try rpc(command, continuation) { () throws(AMQPError) in
-                consumers[registration.tag] = registration
+                register(registration)
                 do throws(AMQPError) {
                     try startConsuming(registration)
                 } catch .connectionLost(let reason) {
@@ -133,12 +138,19 @@ extension ConnectionLoop {
                 closeRequests.append(continuation)
             case .consume(let registration, let continuation):
                 // Starts with the other consumers once the connection is back.
-                consumers[registration.tag] = registration
+                register(registration)
                 continuation.resume()
             default:
                 deferred.append(command)
             }
         }
+    }
+
+    /// Remembers a new consumer, after those registered before it.
+    private func register(_ registration: ConsumerRegistration) {
+        registration.order = registeredConsumers
+        registeredConsumers += 1
+        consumers[registration.tag] = registration
     }
 
     /// Opens a fresh channel for `registration` and starts consuming on it.

@@ -30,6 +30,7 @@ final class ConnectionLoop: @unchecked Sendable {
     /// Bumped whenever a consumer channel is opened, so settlements for an older channel are refused.
     let channelGeneration = ChannelGenerations()
     var nextGeneration: UInt64 = 1
+    var registeredConsumers = 0
     var confirms = ConfirmTracker()
     var assembler = ContentAssembler()
     /// Commands that wait for a connection, in submission order.
@@ -164,7 +165,7 @@ final class ConnectionLoop: @unchecked Sendable {
             // broker; keep serving what still works and say so.
             logger.error("cannot declare the topology again", metadata: ["error": "\(error)"])
         }
-        for registration in consumers.values.sorted(by: { $0.tag < $1.tag }) {
+        for registration in consumers.values.sorted(by: { $0.order < $1.order }) {
             try startConsuming(registration)
         }
         statistics.connected(name: options.connectionName)

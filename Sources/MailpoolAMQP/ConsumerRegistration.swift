@@ -11,6 +11,9 @@ final class ConsumerRegistration: @unchecked Sendable {
     /// The channel carrying this consumer on the current connection, 0 while not consuming.
     var channel: UInt16 = 0
     var cancelled = false
+    /// When it was registered on its connection: after a reconnect consumers start again in this order,
+    /// so that the one its owner started last (the one whose messages may be large) is again last.
+    var order = 0
 
     init(tag: String, queue: String, prefetch: UInt16, maxBodySize: Int? = nil) {
         self.tag = tag

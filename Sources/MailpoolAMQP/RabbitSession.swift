@@ -29,6 +29,14 @@ final class RabbitSession {
     /// The socket, for `poll`.
     var socketDescriptor: Int32 { amqp_get_sockfd(state) }
 
+    /// Holds small writes back (`TCP_CORK`) while `hold` is true; releasing sends what was held at once.
+    /// Frames written together, a round's acks or a batch of publishes, then leave in as few TCP
+    /// segments as they fit in rather than one each, and the broker reads them with one wake-up.
+    func holdWrites(_ hold: Bool) {
+        var value: Int32 = hold ? 1 : 0
+        setsockopt(socketDescriptor, Int32(IPPROTO_TCP), TCP_CORK, &value, socklen_t(MemoryLayout<Int32>.size))
+    }
+
     private func open(options: AMQPConnectionOptions) throws(AMQPError) {
         let socket = try makeSocket(tls: options.tls)
         var connectTimeout = timeval(seconds: options.connectTimeout)

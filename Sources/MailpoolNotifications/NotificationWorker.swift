@@ -70,20 +70,31 @@ public struct NotificationWorker: Service {
 
     public func run() async throws {
         try await connection.declare(NotificationNames.topology(ladder: options.ladder, deliveryLimit: options.deliveryLimit))
+        // The work queue's consumer starts after every other call that waits for the broker's reply:
+        // rabbitmq-c holds every frame that arrives before a reply, so a reply sent after a large
+        // notification's first frames would keep that notification in memory whole, unread or not.
+        var movers: [(RetryLadderMover, AMQPConsumer)] = []
+        for delay in options.ladder.delays {
+            let mover = RetryLadderMover(connection: connection, step: NotificationNames.retryQueue(delay: delay),
+                                         prefetch: options.ladderPrefetch, holdLimit: options.ladderHoldLimit, logger: logger)
+            movers.append((mover, try await mover.consume()))
+        }
+        // Per-mailbox limits are the pool's: each worker takes its share, as many as consume the queue
+        // (this one included once it consumes), counted again once a second (a worker joining is
+        // counted by the others within a second).
+        var processes = 1
+        if let others = try? await connection.queueInfo(NotificationNames.queue).consumerCount {
+            processes = await shareLimits(among: others + 1, was: processes)
+        }
         let consumer = try await connection.consume(queue: NotificationNames.queue, prefetch: options.concurrency,
                                                     maxBodySize: options.validator.maxPayloadBytes)
-        // Per-mailbox limits are the pool's: each worker takes its share, as many as consume the queue,
-        // counted once a second (a worker joining is counted by the others within a second).
-        let sharing = Task { [connection, senders, rate, logger] in
-            var processes = 1
+        let sharing = Task { [connection, processes] in
+            var processes = processes
             while !Task.isCancelled {
-                if let consumers = try? await connection.queueInfo(NotificationNames.queue).consumerCount, consumers != processes {
-                    processes = max(1, consumers)
-                    logger.info("sharing per-mailbox limits", metadata: ["workers": "\(processes)"])
-                    for sender in senders.values { await sender.shareLimits(among: processes) }
-                    await rate?.share(among: processes)
-                }
                 try? await Task.sleep(for: .seconds(1))
+                if let consumers = try? await connection.queueInfo(NotificationNames.queue).consumerCount {
+                    processes = await shareLimits(among: consumers, was: processes)
+                }
             }
         }
         let reporting = Task { [activity, connection] in await activity.publish(on: connection) }
@@ -92,13 +103,22 @@ public struct NotificationWorker: Service {
             reporting.cancel()
         }
         try await withThrowingDiscardingTaskGroup { group in
-            for delay in options.ladder.delays {
-                let mover = RetryLadderMover(connection: connection, step: NotificationNames.retryQueue(delay: delay),
-                                             prefetch: options.ladderPrefetch, holdLimit: options.ladderHoldLimit, logger: logger)
-                group.addTask { try await mover.run() }
+            for (mover, stepConsumer) in movers {
+                group.addTask { try await mover.run(stepConsumer) }
             }
             group.addTask { try await consumer.handleConcurrently(handle) }
         }
+    }
+
+    /// Shares the per-mailbox limits among `processes` workers (at least 1) if they were shared among
+    /// `was`; returns the number now used.
+    private func shareLimits(among processes: Int, was: Int) async -> Int {
+        let processes = max(1, processes)
+        guard processes != was else { return was }
+        logger.info("sharing per-mailbox limits", metadata: ["workers": "\(processes)"])
+        for sender in senders.values { await sender.shareLimits(among: processes) }
+        await rate?.share(among: processes)
+        return processes
     }
 
     func handle(_ delivery: AMQPDelivery) async {

@@ -29,8 +29,12 @@ struct RetryLadderMover: Sendable {
     let holdLimit: Double
     let logger: Logger
 
-    func run() async throws {
-        let consumer = try await connection.consume(queue: step, prefetch: prefetch)
+    /// Starts consuming the step; ``run(_:)`` then moves what it receives.
+    func consume() async throws -> AMQPConsumer {
+        try await connection.consume(queue: step, prefetch: prefetch)
+    }
+
+    func run(_ consumer: AMQPConsumer) async throws {
         try await consumer.handleConcurrently(move)
     }
 
