@@ -37,8 +37,8 @@ struct NotificationBenchmark: AsyncParsableCommand {
             #"{"name": "Notifier \#(index)", "useForNotification": \#(index == 0), "outbound": {"protocol": "GRAPH", "mailbox": "\#(mailbox)", "active": true, "tenantId": "\#(tenant)", "clientId": "\#(client)", "clientSecret": "\#(secret)", "authority": "\#(running.baseURL)", "graphBaseURL": "\#(running.baseURL)"}}"#
         }
         try #"{"accounts": [\#(entries.joined(separator: ","))]}"#.write(toFile: accounts, atomically: true, encoding: .utf8)
-        let vhost = try BenchVirtualHost(node: node)
         let broker = try brokerProcessID(node: node)
+        let vhost = try BenchVirtualHost(node: node)
         defer { vhost.delete() }
         let url = vhost.url
         let connection = try await vhost.connect("bench-enqueue")
