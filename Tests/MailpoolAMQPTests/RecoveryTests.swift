@@ -83,6 +83,29 @@ import Testing
         await consumerConnection.close()
     }
 
+    /// After a reconnect, consumers start again in the order they were registered (a notification
+    /// worker registers its work queue's consumer last, so that no call waiting for a reply starts
+    /// while a large notification may be arriving there), each on the next free channel from 3.
+    @Test func consumersStartAgainInTheOrderTheyWereRegistered() async throws {
+        let vhost = try await Broker.isolatedVhost("mailpool-order-tests")
+        let queues = (0..<6).map { Broker.uniqueName("order-\($0)") }
+        let connection = try await Broker.connect(Topology(queues: queues.map { .quorum($0) }), name: "order", vhost: vhost)
+        var consumers: [AMQPConsumer] = []
+        for queue in queues { consumers.append(try await connection.consume(queue: queue, prefetch: 1)) }
+        try await Broker.rabbitmqctl("close_all_connections", "--vhost", vhost, "order test")
+        try await eventually(within: 60) { connection.connectionCount >= 2 }
+        var channels: [String] = []
+        for (queue, consumer) in zip(queues, consumers) {
+            try await connection.publish(OutgoingMessage(exchange: "", routingKey: queue, body: queue.bytes))
+            let delivery = try #require(try await consumer.take(1, within: 30).first)
+            delivery.ack()
+            channels.append(String(delivery.deliveryID.prefix { $0 != "." }))
+        }
+        #expect(channels == (3..<9).map(String.init), "channels after the reconnect, in registration order: \(channels)")
+        for queue in queues { try await connection.deleteQueue(queue) }
+        await connection.close()
+    }
+
     @Test func connectsToTheNextNodeWhenOneIsDown() async throws {
         var options = try Broker.options(name: "failover")
         options.urls.insert(try AMQPURL("amqp://guest:guest@127.0.0.1:1/%2f"), at: 0)
