@@ -30,6 +30,7 @@ final class ConnectionLoop: @unchecked Sendable {
     /// Bumped whenever a consumer channel is opened, so settlements for an older channel are refused.
     let channelGeneration = ChannelGenerations()
     var nextGeneration: UInt64 = 1
+    /// Consumers registered so far: the next one's ``ConsumerRegistration/order``.
     var registeredConsumers = 0
     var confirms = ConfirmTracker()
     var assembler = ContentAssembler()
